@@ -1,0 +1,28 @@
+import { Catalogue } from '../src/catalogue/catalogue.js'
+import { allianceFormed } from './alliance-formed.js'
+import { allianceMemberJoined, allianceMemberLeft } from './alliance-membership.js'
+import { entityRegistered } from './entity-registered.js'
+import { eventRetracted } from './event-retracted.js'
+import { fundingRoundClosed } from './funding-round-closed.js'
+import { metricReported } from './metric-reported.js'
+import { partnershipAnnounced } from './partnership-announced.js'
+import { priceChanged } from './price-changed.js'
+import { productLaunched } from './product-launched.js'
+import { productUpdated } from './product-updated.js'
+import { stakeAcquired } from './stake-acquired.js'
+
+/** Catalogue v1: every type of fact the service accepts. A new type is one file plus one line here. */
+export const catalogue = new Catalogue([
+  entityRegistered,
+  productLaunched,
+  productUpdated,
+  priceChanged,
+  allianceFormed,
+  allianceMemberJoined,
+  allianceMemberLeft,
+  partnershipAnnounced,
+  fundingRoundClosed,
+  stakeAcquired,
+  metricReported,
+  eventRetracted,
+])

@@ -1,0 +1,32 @@
+import { Type } from 'typebox'
+import { defineEventType } from '../src/catalogue/event-type.js'
+import { Slug, Text } from '../src/catalogue/fields.js'
+
+export const productCategories = [
+  'llm',
+  'app',
+  'platform',
+  'image-model',
+  'video-model',
+  'music-model',
+  'agent',
+  'other',
+] as const
+
+export const productLaunched = defineEventType({
+  type: 'product.launched',
+  subject: 'the product',
+  description: 'A company launched a product (a model, app or platform).',
+  schema: Type.Object(
+    {
+      company: Slug,
+      name: Text(200),
+      localName: Type.Optional(Text(200)),
+      category: Type.Union(productCategories.map((category) => Type.Literal(category))),
+      summary: Type.Optional(Text(2000)),
+    },
+    { additionalProperties: false },
+  ),
+  summary: ({ data }, names) =>
+    `${names.name(data.company)} launched ${data.name}${data.localName ? ` (${data.localName})` : ''}, ${data.category === 'other' ? 'a product' : `a ${data.category}`}`,
+})

@@ -1,0 +1,79 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Catalogue } from '../catalogue/catalogue.js'
+import { RecordedEventSchema } from '../catalogue/envelope.js'
+import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
+import type { Config } from '../config.js'
+import type { DatabaseHandle } from '../db/connect.js'
+import { createEventStore, type EventStore } from '../store/event-store.js'
+import { handleError, handleNotFound } from './problems.js'
+import { eventRoutes } from './routes/events.js'
+import { operationsRoutes } from './routes/operations.js'
+
+export interface AppDependencies {
+  readonly config: Config
+  readonly database: DatabaseHandle
+  readonly catalogue: Catalogue
+  /** Defaults to the PostgreSQL store on `database`. */
+  readonly store?: EventStore
+}
+
+const version = '0.1.0'
+
+/** Builds the HTTP API, ready for `listen()` or `inject()`. Starts nothing. */
+export async function buildApp({
+  config,
+  database,
+  catalogue,
+  store,
+}: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Bodies are validated strictly, parameters with coercion: see src/catalogue/validation.ts.
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object),
+  )
+  // JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
+  app.addSchema(RecordedEventSchema)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Market Timeline',
+        version,
+        description:
+          'Every fact about a market as an immutable, dated event, answered as of any date and as known at any date.',
+      },
+      tags: [
+        { name: 'events', description: 'The append-only log' },
+        { name: 'operations', description: 'Health and readiness' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
+  await app.register(operationsRoutes, { db: database.db })
+  await app.register(eventRoutes, { store: eventStore, catalogue, marketTz: config.marketTz })
+  return app
+}

@@ -1,0 +1,37 @@
+import { Type } from 'typebox'
+import { typePatternRegex } from '../catalogue/catalogue.js'
+import { MarketDateString, Slug } from '../catalogue/fields.js'
+
+/** Query-string parameters shared by several routes. */
+
+export const Limit = Type.Integer({
+  minimum: 1,
+  maximum: 1000,
+  default: 100,
+  description: 'Page size (max 1000).',
+})
+
+export const AfterPosition = Type.Integer({
+  minimum: 0,
+  default: 0,
+  description: "Return events after this position (the previous page's `next`).",
+})
+
+export const TypeFilter = Type.String({
+  pattern: `^${typePatternRegex.slice(1, -1)}(,${typePatternRegex.slice(1, -1)})*$`,
+  maxLength: 1000,
+  description: 'Comma-separated event types or patterns: `price.changed`, `price.*`, `*`.',
+  examples: ['price.*'],
+})
+
+export const SubjectFilter = Type.String({ ...Slug, description: 'Only events of this subject.' })
+
+export const ValidFrom = Type.String({
+  ...MarketDateString,
+  description: 'Valid time from the START of this date (events whose effectiveFrom is at or after it).',
+})
+
+export const ValidTo = Type.String({
+  ...MarketDateString,
+  description: 'Valid time to the END of this date (events whose effectiveFrom is at or before it).',
+})

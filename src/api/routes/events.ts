@@ -1,0 +1,163 @@
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import type { Catalogue } from '../../catalogue/catalogue.js'
+import { appendRequestSchema, Uuid } from '../../catalogue/envelope.js'
+import type { RecordedEvent } from '../../catalogue/event-type.js'
+import { InvalidInput, NotFound } from '../../errors.js'
+import type { EventStore, LogFilter } from '../../store/event-store.js'
+import { parseMarketDate } from '../../time/market-date.js'
+import { AfterPosition, Limit, SubjectFilter, TypeFilter, ValidFrom, ValidTo } from '../parameters.js'
+import { ProblemSchema } from '../schemas.js'
+import type { TypedApp } from '../typed-app.js'
+
+export interface EventRoutesOptions {
+  readonly store: EventStore
+  readonly catalogue: Catalogue
+  readonly marketTz: string
+}
+
+const EventPage = Type.Object({
+  events: Type.Array(Type.Ref('Event')),
+  next: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Pass as `after` for the next page; null when this page reached the end of the log.',
+  }),
+})
+
+const EventList = Type.Object({ events: Type.Array(Type.Ref('Event')) })
+
+const problems = {
+  400: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  413: ProblemSchema,
+  503: ProblemSchema,
+}
+
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
+  fastify,
+  { store, catalogue, marketTz },
+) => {
+  const app = fastify as TypedApp
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Append events (atomic batch, idempotent by id)',
+        description:
+          'Appends 1–1000 events atomically: all are stored or none. Re-posting stored events with identical content ' +
+          "is 200 with the stored events; the same id with other content is 409. `expectedVersion` guards a subject's " +
+          'stream: a mismatch is 409 and stores nothing.',
+        body: appendRequestSchema(catalogue),
+        response: { 200: EventList, 201: EventList, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const result = await store.append(request.body.events)
+      return reply.code(result.appended > 0 ? 201 : 200).send({ events: [...result.events] })
+    },
+  )
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Read the log in position order',
+        description:
+          'Pages through the log by position. With `Accept: application/x-ndjson` it streams every matching event, ' +
+          'one JSON document per line. Positions are commit order: paging with `after` never skips an event.',
+        querystring: Type.Object(
+          {
+            after: Type.Optional(AfterPosition),
+            limit: Type.Optional(Limit),
+            type: Type.Optional(TypeFilter),
+            subject: Type.Optional(SubjectFilter),
+            from: Type.Optional(ValidFrom),
+            to: Type.Optional(ValidTo),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: EventPage, 400: ProblemSchema, 503: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { after = 0, limit = 100, type, subject, from, to } = request.query
+      const filter: Omit<LogFilter, 'limit'> = {
+        after,
+        ...(type ? { types: resolveTypes(catalogue, type) } : {}),
+        ...(subject ? { subject } : {}),
+        ...(from ? { effectiveFrom: parseMarketDate(from, marketTz)?.start.toJSDate() } : {}),
+        ...(to ? { effectiveTo: parseMarketDate(to, marketTz)?.end.toJSDate() } : {}),
+      }
+      if (request.headers.accept?.includes('application/x-ndjson')) {
+        const lines = Readable.from(
+          (async function* () {
+            for await (const event of store.stream(filter)) yield `${JSON.stringify(event)}\n`
+          })(),
+        )
+        return reply.type('application/x-ndjson; charset=utf-8').send(lines as never)
+      }
+      const events = await store.query({ ...filter, limit })
+      return { events, next: nextCursor(events, limit) }
+    },
+  )
+
+  app.get(
+    '/v1/events/:id',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'One event by id',
+        params: Type.Object({ id: Uuid }),
+        response: { 200: Type.Ref('Event'), 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const event = await store.findById(request.params.id)
+      if (!event) throw new NotFound(`no event with id ${request.params.id}`)
+      return event
+    },
+  )
+
+  app.get(
+    '/v1/subjects/:subject/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "A subject's stream, in version order",
+        params: Type.Object({ subject: SubjectFilter }),
+        querystring: Type.Object(
+          { after: Type.Optional(AfterPosition), limit: Type.Optional(Limit) },
+          { additionalProperties: false },
+        ),
+        response: { 200: EventPage, 400: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const { after = 0, limit = 100 } = request.query
+      const events = await store.query({ subject: request.params.subject, after, limit })
+      return { events, next: nextCursor(events, limit) }
+    },
+  )
+}
+
+/** `type=price.*,entity.registered` as exact type names. A pattern that names no type is an error. */
+function resolveTypes(catalogue: Catalogue, filter: string): string[] {
+  const names = new Set<string>()
+  for (const pattern of filter.split(',')) {
+    const matched = catalogue.typesMatching(pattern)
+    if (matched.length === 0) {
+      throw new InvalidInput(`type '${pattern}' matches no event type in the catalogue`, [
+        { path: '/type', message: `'${pattern}' matches no event type` },
+      ])
+    }
+    for (const name of matched) names.add(name)
+  }
+  return [...names]
+}
+
+function nextCursor(events: readonly RecordedEvent[], limit: number): number | null {
+  return events.length === limit ? (events.at(-1)?.position ?? null) : null
+}

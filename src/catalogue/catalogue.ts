@@ -1,0 +1,47 @@
+import type { EventType, NameLookup, RecordedEvent } from './event-type.js'
+
+export class UnknownEventType extends Error {}
+
+/** Type patterns accepted by filters: an exact type, `family.*`, or `*`. */
+export const typePatternRegex = '^(\\*|[a-z][a-z0-9_]*\\.(\\*|[a-z][a-z0-9_]*))$'
+
+/** The vocabulary the service accepts: every event type, looked up by name. */
+export class Catalogue {
+  private readonly byName: ReadonlyMap<string, EventType>
+
+  constructor(readonly types: readonly EventType[]) {
+    this.byName = new Map(types.map((t) => [t.type, t]))
+  }
+
+  get(type: string): EventType | undefined {
+    return this.byName.get(type)
+  }
+
+  /** Data stored under an older schema version, brought up to the current one. Never written back. */
+  upcast(type: string, schemaVersion: number, data: unknown): unknown {
+    const eventType = this.byName.get(type)
+    if (!eventType) throw new UnknownEventType(`no event type '${type}' in the catalogue`)
+    let current = data as Record<string, unknown>
+    for (let version = schemaVersion; version < eventType.schemaVersion; version++) {
+      const upcaster = eventType.upcasters[version]
+      if (!upcaster) throw new UnknownEventType(`${type} has no upcaster from schema version ${version}`)
+      current = upcaster(current)
+    }
+    return current
+  }
+
+  summary(event: RecordedEvent, names: NameLookup): string {
+    const eventType = this.byName.get(event.type)
+    return eventType ? eventType.summary(event as never, names) : `${event.type} ${event.subject}`
+  }
+
+  /** The catalogue's type names matched by `pattern` (`price.*`, `*`, or an exact name). */
+  typesMatching(pattern: string): string[] {
+    if (pattern === '*') return [...this.byName.keys()]
+    if (pattern.endsWith('.*')) {
+      const family = pattern.slice(0, -1)
+      return [...this.byName.keys()].filter((name) => name.startsWith(family))
+    }
+    return this.byName.has(pattern) ? [pattern] : []
+  }
+}

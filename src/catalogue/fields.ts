@@ -1,0 +1,59 @@
+import { Type } from 'typebox'
+import { marketDateDescription } from '../time/market-date.js'
+
+/** Schemas shared by the event vocabulary and the HTTP envelope. */
+
+export const Slug = Type.String({
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$',
+  description: 'Lowercase ASCII slug: letters, digits and inner hyphens (qwen-long, alibaba-cloud).',
+  examples: ['qwen-long'],
+})
+
+export const Slugs = Type.Array(Slug, { maxItems: 500, uniqueItems: true })
+
+/** A decimal as a string, never a binary float: "0.0005", "0", "300000000". */
+export const Decimal = Type.String({
+  pattern: '^-?(0|[1-9][0-9]{0,29})(\\.[0-9]{1,18})?$',
+  description: 'A decimal number written as a string ("0.0005", "0" for free, "300000000").',
+  examples: ['0.0005'],
+})
+
+export const NonNegativeDecimal = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,29})(\\.[0-9]{1,18})?$',
+  description: 'A non-negative decimal number written as a string ("0.0005", "0" for free).',
+  examples: ['0.0005'],
+})
+
+export const Currency = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: 'ISO 4217 code',
+  examples: ['CNY'],
+})
+
+export const Text = (maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) })
+
+export const Qualifier = Type.Union([Type.Literal('exact'), Type.Literal('over'), Type.Literal('about')], {
+  description: 'exact, over (超过) or about (约)',
+})
+
+/** Validated by the `market-date` format (src/api/validation.ts), which rejects impossible dates. */
+export const MarketDateString = Type.String({
+  format: 'market-date',
+  maxLength: 40,
+  description: marketDateDescription,
+  examples: ['2024-05', '2024-05-21', '2024-05-21T10:00:00+08:00'],
+})
+
+export const Source = Type.Object(
+  {
+    publisher: Text(200),
+    title: Type.Optional(Text(500)),
+    author: Type.Optional(Text(200)),
+    publishedAt: Type.Optional(MarketDateString),
+    url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
+    quote: Type.Optional(Text(4000, 'The sentence the fact comes from.')),
+    note: Type.Optional(Text(2000, 'How the fact was read from the source.')),
+  },
+  { additionalProperties: false, description: 'Where the fact comes from.' },
+)

@@ -1,0 +1,96 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { FieldError } from '../errors.js'
+import { marketDateDescription, marketDateProblem } from '../time/market-date.js'
+import type { Catalogue } from './catalogue.js'
+import { appendRequestSchema, type EventInput } from './envelope.js'
+
+function withFormats(ajv: Ajv): Ajv {
+  addFormats.default(ajv, ['uuid', 'uri', 'date-time'])
+  ajv.addFormat('market-date', {
+    type: 'string',
+    validate: (text: string) => marketDateProblem(text) === undefined,
+  })
+  return ajv
+}
+
+/**
+ * Bodies are checked strictly: no type coercion (an amount sent as a JSON number is an
+ * error, not silently turned into a string), unknown properties rejected, every error reported.
+ */
+export const bodyAjv = withFormats(
+  new Ajv({
+    allErrors: true,
+    coerceTypes: false,
+    removeAdditional: false,
+    discriminator: true,
+    verbose: true,
+    strict: false,
+  }),
+)
+
+/** Query strings and path parameters arrive as text: numbers are coerced, defaults filled in. */
+export const parameterAjv = withFormats(
+  new Ajv({
+    allErrors: true,
+    coerceTypes: true,
+    useDefaults: true,
+    removeAdditional: false,
+    verbose: true,
+    strict: false,
+  }),
+)
+
+const MAX_REPORTED = 50
+
+/** Ajv's errors as JSON-pointer paths that name the offending field, with a readable message. */
+export function toFieldErrors(errors: readonly ErrorObject[], prefix = ''): FieldError[] {
+  const seen = new Set<string>()
+  const result: FieldError[] = []
+  for (const error of errors) {
+    const fieldError = describe(error, prefix)
+    const key = `${fieldError.path}\u0000${fieldError.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    result.push(fieldError)
+    if (result.length === MAX_REPORTED) break
+  }
+  return result
+}
+
+function describe(error: ErrorObject, prefix: string): FieldError {
+  const at = `${prefix}${error.instancePath}`
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'required':
+      return { path: `${at}/${String(params.missingProperty)}`, message: 'is required' }
+    case 'additionalProperties':
+      return { path: `${at}/${String(params.additionalProperty)}`, message: 'is not a known field' }
+    case 'discriminator':
+      return {
+        path: `${at}/${String(params.tag)}`,
+        message:
+          params.error === 'mapping'
+            ? `unknown event type ${JSON.stringify(params.tagValue)}`
+            : 'must be a string naming an event type',
+      }
+    case 'format':
+      if (params.format === 'market-date') {
+        const problem = typeof error.data === 'string' ? marketDateProblem(error.data) : undefined
+        return { path: at, message: problem ?? `expected ${marketDateDescription}` }
+      }
+      return { path: at, message: `must be a valid ${String(params.format)}` }
+    case 'pattern':
+      return { path: at, message: `${JSON.stringify(error.data)} does not match ${String(params.pattern)}` }
+    default:
+      return { path: at, message: error.message ?? 'is invalid' }
+  }
+}
+
+/** The same check `POST /v1/events` applies, for writers that do not come through HTTP (seeds). */
+export function compileAppendValidator(catalogue: Catalogue): (body: unknown) => FieldError[] {
+  const validate: ValidateFunction = bodyAjv.compile(appendRequestSchema(catalogue))
+  return (body) => (validate(body) ? [] : toFieldErrors(validate.errors ?? []))
+}
+
+export type { EventInput }

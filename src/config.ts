@@ -1,0 +1,48 @@
+import path from 'node:path'
+import { IANAZone } from 'luxon'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** Unset: start the embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl: string | undefined
+  readonly dataDir: string
+  /** IANA zone in which dates without a time are read. */
+  readonly marketTz: string
+  readonly logLevel: LogLevel
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimit: number
+}
+
+export class ConfigError extends Error {}
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Reads the configuration once from the environment; every other module gets it passed in. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a port number, not '${env.PORT}'`)
+  }
+  const marketTz = env.MARKET_TZ ?? 'UTC'
+  if (!IANAZone.isValidZone(marketTz)) {
+    throw new ConfigError(
+      `MARKET_TZ must be an IANA time zone such as 'UTC' or 'Asia/Shanghai', not '${marketTz}'`,
+    )
+  }
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel
+  if (!logLevels.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, not '${env.LOG_LEVEL}'`)
+  }
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    marketTz,
+    logLevel,
+    bodyLimit: 1024 * 1024,
+  }
+}

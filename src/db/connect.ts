@@ -1,0 +1,46 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.js'
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>
+  readonly pool: pg.Pool
+  close(): Promise<void>
+}
+
+const INT8_OID = 20
+
+/** Positions are bigint in SQL; they stay far below 2^53, so they are read as numbers. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format)
+  },
+}
+
+export interface ConnectOptions {
+  readonly max?: number
+  readonly applicationName?: string
+}
+
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'market-timeline',
+    // An append holds the log's write lock until it commits: a session that sits idle inside a
+    // transaction must not be able to stall every writer and reader behind it.
+    options: '-c idle_in_transaction_session_timeout=30000',
+    types,
+  })
+  // Errors on idle clients (a restarted server) must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    pool,
+    async close() {
+      await db.destroy()
+    },
+  }
+}

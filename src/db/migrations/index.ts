@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import * as eventLog from './001-event-log.js'
+
+/** Every schema change, in order. Names are permanent once released. */
+const migrations: Record<string, Migration> = {
+  '001-event-log': eventLog,
+}
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations
+  },
+}
+
+export const migrationNames: readonly string[] = Object.keys(migrations)

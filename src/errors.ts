@@ -1,0 +1,75 @@
+/** Domain errors. Each maps to one HTTP problem type in src/api/problems.ts. */
+
+export interface FieldError {
+  readonly path: string
+  readonly message: string
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number
+  abstract readonly title: string
+  readonly errors: readonly FieldError[]
+
+  constructor(detail: string, errors: readonly FieldError[] = []) {
+    super(detail)
+    this.name = new.target.name
+    this.errors = errors
+  }
+}
+
+/** Input that passed the schema but breaks a rule the schema cannot express. */
+export class InvalidInput extends DomainError {
+  readonly status = 400
+  readonly title = 'Invalid input'
+}
+
+export class InvalidDate extends InvalidInput {
+  constructor(path: string, value: string, reason: string) {
+    super(`${path}: '${value}' is not a valid date (${reason})`, [{ path, message: reason }])
+  }
+}
+
+/** `expectedVersion` did not match the subject's stream. Nothing was stored. */
+export class ConcurrencyError extends DomainError {
+  readonly status = 409
+  readonly title = 'Version conflict'
+
+  constructor(
+    readonly index: number,
+    readonly subject: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`subject '${subject}' is at version ${actualVersion}, not ${expectedVersion}; nothing was stored`, [
+      {
+        path: `/events/${index}/expectedVersion`,
+        message: `expected version ${expectedVersion}, but '${subject}' is at version ${actualVersion}`,
+      },
+    ])
+  }
+}
+
+/** An event id already stored with other content. Nothing was stored. */
+export class IdConflict extends DomainError {
+  readonly status = 409
+  readonly title = 'Event id already used'
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+  ) {
+    super(`event ${id} is already stored with different content; nothing was stored`, [
+      { path: `/events/${index}/id`, message: 'this id is already stored with different content' },
+    ])
+  }
+}
+
+export class NotFound extends DomainError {
+  readonly status = 404
+  readonly title = 'Not found'
+}
+
+export class DatabaseUnavailable extends DomainError {
+  readonly status = 503
+  readonly title = 'Database unavailable'
+}
