@@ -14,6 +14,8 @@ export interface Config {
   readonly logLevel: LogLevel
   /** Largest request body accepted, in bytes. */
   readonly bodyLimit: number
+  /** Load seeds/ into an empty log at start. Default: only on the embedded database. */
+  readonly seedOnStart: boolean
 }
 
 export class ConfigError extends Error {}
@@ -36,6 +38,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!logLevels.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, not '${env.LOG_LEVEL}'`)
   }
+  const seedOnStart = env.SEED_ON_START ?? (env.DATABASE_URL ? 'false' : 'true')
+  if (seedOnStart !== 'true' && seedOnStart !== 'false') {
+    throw new ConfigError(`SEED_ON_START must be true or false, not '${seedOnStart}'`)
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -44,5 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketTz,
     logLevel,
     bodyLimit: 1024 * 1024,
+    seedOnStart: seedOnStart === 'true',
   }
 }

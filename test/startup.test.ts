@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ServiceProcess, startService, waitForOk } from './support/process.js'
+
+let dataDir: string
+let service: ServiceProcess | undefined
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'market-timeline-start-'))
+  await chmod(dataDir, 0o755)
+})
+afterAll(async () => {
+  await service?.stop('SIGKILL').catch(() => {})
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+interface Page {
+  events: Array<{ subject: string; type: string; position: number }>
+  next: number | null
+}
+
+async function countAll(baseUrl: string): Promise<number> {
+  const lines = await (
+    await fetch(`${baseUrl}/v1/events`, { headers: { accept: 'application/x-ndjson' } })
+  ).text()
+  return lines.trim().split('\n').length
+}
+
+describe('npm start with no DATABASE_URL', () => {
+  let firstCount = 0
+
+  it('starts the embedded database, loads the article facts, and is ready within 30 s', async () => {
+    const started = Date.now()
+    service = await startService({ DATA_DIR: dataDir, DATABASE_URL: '' })
+    const readyAfter = await waitForOk(`${service.baseUrl}/ready`, 30_000, started)
+    expect(readyAfter).toBeLessThan(30_000)
+    console.log(`first start: /ready after ${readyAfter} ms`)
+
+    const prices = (await (await fetch(`${service.baseUrl}/v1/events?type=price.*`)).json()) as Page
+    expect(prices.events.map((e) => e.subject)).toEqual(
+      expect.arrayContaining(['qwen-long', 'ernie-speed', 'ernie-lite', 'hunyuan-lite']),
+    )
+    firstCount = await countAll(service.baseUrl)
+    expect(firstCount).toBeGreaterThan(50)
+  })
+
+  it('stops the database with the service on SIGTERM', async () => {
+    expect(await service?.stop('SIGTERM')).toBe(0)
+    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
+  })
+
+  it('reuses the data on the next start without loading the seeds twice', async () => {
+    const started = Date.now()
+    service = await startService({ DATA_DIR: dataDir, DATABASE_URL: '' })
+    const readyAfter = await waitForOk(`${service.baseUrl}/ready`, 30_000, started)
+    console.log(`second start: /ready after ${readyAfter} ms`)
+    expect(await countAll(service.baseUrl)).toBe(firstCount)
+    expect(await service.stop('SIGTERM')).toBe(0)
+  })
+})

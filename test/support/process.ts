@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import net from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface ServiceProcess {
+  readonly child: ChildProcess
+  readonly baseUrl: string
+  output(): string
+  /** Sends a signal and waits (bounded) for the exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
+}
+
+/** Runs a TypeScript entry point of this project as a real child process, the way npm scripts do. */
+export function runScript(script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+export async function startService(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  const port = await freePort()
+  const child = runScript('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', ...env })
+  let log = ''
+  child.stdout?.on('data', (chunk) => {
+    log += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    log += chunk
+  })
+  return {
+    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    output: () => log,
+    async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill(signal)
+      const exited = once(child, 'exit').then(([code]) => code as number | null)
+      const timedOut = sleep(timeoutMs).then(() => 'timeout' as const)
+      const result = await Promise.race([exited, timedOut])
+      if (result === 'timeout') {
+        child.kill('SIGKILL')
+        throw new Error(`process did not exit within ${timeoutMs} ms of ${signal}\n${log}`)
+      }
+      return result
+    },
+  }
+}
+
+/** Polls `url` until it answers 200, at most `timeoutMs`. Returns the milliseconds it took. */
+export async function waitForOk(url: string, timeoutMs: number, started = Date.now()): Promise<number> {
+  while (Date.now() - started < timeoutMs) {
+    const ok = await fetch(url)
+      .then((res) => res.ok)
+      .catch(() => false)
+    if (ok) return Date.now() - started
+    await sleep(100)
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`)
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
