@@ -58,8 +58,9 @@ export function parseMarketDate(text: string, zone: string): MarketDate | undefi
     const instant = DateTime.fromISO(text, { setZone: true })
     return instant.isValid ? { given: text, precision: 'instant', start: instant, end: instant } : undefined
   }
-  const start = DateTime.fromFormat(text, form.format, { zone })
-  if (!start.isValid) return undefined
+  const [year, month = 1, day = 1] = text.split('-').map(Number)
+  const start = DateTime.fromObject({ year, month, day }, { zone })
+  if (!start.isValid || start.day !== day || start.month !== month) return undefined
   const unit = form.precision as 'year' | 'month' | 'day'
   return { given: text, precision: form.precision, start, end: start.endOf(unit) }
 }

@@ -58,12 +58,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     returns table (appended boolean, event events)
     language plpgsql as $$
     declare
+      ids uuid[];
+      stored uuid[];
       head bigint;
       last_recorded timestamptz;
       recorded timestamptz;
       clash record;
     begin
       perform pg_advisory_xact_lock(7388460240563250001);
+
+      -- Events are looked up by id through "= any(array)", never by joining the unnested batch:
+      -- the planner cannot estimate a JSON batch's size and would hash-join the whole log.
+      ids := array(select (e->>'id')::uuid from jsonb_array_elements(batch) as e);
+      stored := array(select e.id from events e where e.id = any(ids));
 
       select e.position, e.recorded_at into head, last_recorded
         from events e order by e.position desc limit 1;
@@ -72,16 +79,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- never earlier than the last event, so recording order and position order agree.
       recorded := greatest(date_trunc('milliseconds', clock_timestamp()), last_recorded);
 
-      select b.idx, b.id into clash
-        from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, subject text,
-                                            occurred_at text, data jsonb, source jsonb)
-        join events e on e.id = b.id
-       where (e.type, e.subject, e.occurred_at, e.data) is distinct from (b.type, b.subject, b.occurred_at, b.data)
-          or e.source is distinct from b.source
-       order by b.idx limit 1;
-      if found then
-        raise exception 'event id already stored with other content' using
-          errcode = 'MT001', detail = json_build_object('index', clash.idx, 'id', clash.id)::text;
+      if cardinality(stored) > 0 then
+        select b.idx, b.id into clash
+          from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, subject text,
+                                              occurred_at text, data jsonb, source jsonb),
+               lateral (select * from events e where e.id = b.id) as e
+         where b.id = any(stored)
+           and ((e.type, e.subject, e.occurred_at, e.data) is distinct from (b.type, b.subject, b.occurred_at, b.data)
+                or e.source is distinct from b.source)
+         order by b.idx limit 1;
+        if found then
+          raise exception 'event id already stored with other content' using
+            errcode = 'MT001', detail = json_build_object('index', clash.idx, 'id', clash.id)::text;
+        end if;
       end if;
 
       with incoming as (
@@ -89,7 +99,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, schema_version int, subject text,
                                               occurred_at text, precision text, effective_from timestamptz,
                                               data jsonb, source jsonb, expected_version int)
-         where not exists (select 1 from events e where e.id = b.id)
+         where b.id <> all(stored)
       ), numbered as (
         select i.*,
                coalesce((select max(e.version) from events e where e.subject = i.subject), 0)
@@ -116,9 +126,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
       return query
         select e.position > head, e
-          from jsonb_to_recordset(batch) as b(idx int, id uuid)
-          join events e on e.id = b.id
-         order by b.idx;
+          from events e
+         where e.id = any(ids)
+         order by array_position(ids, e.id);
     end $$
   `.execute(db)
 }
