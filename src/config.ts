@@ -16,6 +16,8 @@ export interface Config {
   readonly bodyLimit: number
   /** Load seeds/ into an empty log at start. Default: only on the embedded database. */
   readonly seedOnStart: boolean
+  /** How long a query with `consistentWith` waits for the read model before a 503. */
+  readonly consistencyWaitMs: number
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +53,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimit: 1024 * 1024,
     seedOnStart: seedOnStart === 'true',
+    consistencyWaitMs: positiveInteger(env, 'CONSISTENCY_WAIT_MS', 10_000),
   }
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${name} must be a whole number, not '${text}'`)
+  return value
 }

@@ -73,3 +73,9 @@ export class DatabaseUnavailable extends DomainError {
   readonly status = 503
   readonly title = 'Database unavailable'
 }
+
+/** `consistentWith` asked for a position the read model has not applied within the wait. */
+export class ReadModelBehind extends DomainError {
+  readonly status = 503
+  readonly title = 'Read model behind'
+}

@@ -1,44 +1,41 @@
 import { performance } from 'node:perf_hooks'
+import type { FastifyInstance } from 'fastify'
+import type PgBoss from 'pg-boss'
 import { catalogue } from '../events/index.js'
+import { projections } from '../projections/index.js'
 import { buildApp } from './api/app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { ensureProjections } from './projector/generations.js'
+import { requestRebuild, startJobQueue } from './projector/rebuild-jobs.js'
 import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
 import { createEventStore } from './store/event-store.js'
+import { startWorker, type Worker } from './worker.js'
 
-/** `npm start`: the API on DATABASE_URL, or on the embedded PostgreSQL with the seed facts loaded. */
+/**
+ * `npm start` runs every role in one process: the API, the workers and (without DATABASE_URL)
+ * the embedded PostgreSQL. `node --import tsx src/main.ts api|worker` runs one role against a
+ * shared DATABASE_URL; any number of each may run.
+ */
+type Role = 'all' | 'api' | 'worker'
+
 async function main(): Promise<void> {
   const started = performance.now()
+  const role = parseRole(process.argv[2])
   const config = loadConfig()
+  if (role !== 'all' && !config.databaseUrl) {
+    throw new ConfigError(`the '${role}' role shares a database with other processes: set DATABASE_URL`)
+  }
   const runtime = await openDatabase(config, () => {})
-  try {
-    await serve(runtime, config, started)
-  } catch (error) {
-    await runtime.close()
-    throw error
-  }
-}
-
-async function serve(
-  runtime: Runtime,
-  config: ReturnType<typeof loadConfig>,
-  started: number,
-): Promise<void> {
-  const store = createEventStore(runtime.database.db, catalogue, config.marketTz)
-  const app = await buildApp({ config, database: runtime.database, catalogue, store })
-
-  if (config.seedOnStart && (await store.headPosition()) === 0) {
-    for (const r of await loadSeeds(store, catalogue)) {
-      app.log.info({ file: r.file, appended: r.appended }, 'loaded seed facts into the empty log')
-    }
-  }
-
+  const parts: { app?: FastifyInstance; worker?: Worker; boss?: PgBoss } = {}
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) process.exit(1) // a second signal: leave at once
     stopping = true
-    app.log.info({ signal }, 'shutting down')
-    await app.close()
+    parts.app?.log.info({ signal }, 'shutting down')
+    await parts.app?.close()
+    await parts.worker?.stop()
+    await parts.boss?.stop({ graceful: true, wait: true, timeout: 10_000 })
     await runtime.close()
     process.exit(0)
   }
@@ -47,15 +44,80 @@ async function serve(
     process.removeAllListeners(signal)
     process.on(signal, () => void stop(signal))
   }
+  try {
+    await run(role, config, runtime, parts, started)
+  } catch (error) {
+    await runtime.close()
+    throw error
+  }
+}
 
-  await app.listen({ port: config.port, host: config.host })
-  app.log.info(
-    {
-      database: runtime.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL',
-      readyInMs: Math.round(performance.now() - started),
-    },
-    `Market Timeline listening on http://${config.host}:${config.port} (docs at /docs)`,
-  )
+async function run(
+  role: Role,
+  config: Config,
+  runtime: Runtime,
+  parts: { app?: FastifyInstance; worker?: Worker; boss?: PgBoss },
+  started: number,
+): Promise<void> {
+  const { db } = runtime.database
+  const store = createEventStore(db, catalogue, config.marketTz)
+  const log = consoleLog(config)
+  parts.boss = await startJobQueue(runtime.url, log, role !== 'api')
+  await ensureProjections(db, projections)
+
+  if (config.seedOnStart && role === 'all' && (await store.headPosition()) === 0) {
+    for (const r of await loadSeeds(store, catalogue))
+      log.info({ file: r.file, appended: r.appended }, 'loaded seed facts')
+  }
+  if (role !== 'api') {
+    parts.worker = await startWorker({
+      database: runtime.database,
+      databaseUrl: runtime.url,
+      catalogue,
+      projections,
+      boss: parts.boss,
+      marketTz: config.marketTz,
+      log,
+    })
+    log.info({ projections: projections.map((p) => p.name) }, 'worker started')
+  }
+  if (role !== 'worker') {
+    const boss = parts.boss
+    parts.app = await buildApp({
+      config,
+      database: runtime.database,
+      catalogue,
+      store,
+      requestRebuild: (name) => requestRebuild(db, boss, name),
+    })
+    await parts.app.listen({ port: config.port, host: config.host })
+    parts.app.log.info(
+      {
+        role,
+        database: runtime.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL',
+        readyInMs: Math.round(performance.now() - started),
+      },
+      `Market Timeline listening on http://${config.host}:${config.port} (docs at /docs)`,
+    )
+  }
+}
+
+function parseRole(arg: string | undefined): Role {
+  if (arg === undefined || arg === 'all' || arg === 'api' || arg === 'worker') return arg ?? 'all'
+  throw new ConfigError(`unknown role '${arg}': use api, worker, or nothing for both`)
+}
+
+/** A minimal JSON-lines logger for the background parts (the API logs through Fastify's pino). */
+function consoleLog(config: Config) {
+  const quiet = config.logLevel === 'silent' || config.logLevel === 'fatal'
+  const write = (level: string) => (obj: object, msg: string) => {
+    if (quiet || (level === 'info' && ['error', 'warn'].includes(config.logLevel))) return
+    const fields = Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, v instanceof Error ? { message: v.message, name: v.name } : v]),
+    )
+    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...fields })}\n`)
+  }
+  return { info: write('info'), warn: write('warn'), error: write('error') }
 }
 
 main().catch((error: unknown) => {

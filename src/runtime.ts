@@ -4,6 +4,8 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded.js'
 import { migrateToLatest } from './db/migrate.js'
 
 export interface Runtime {
+  /** The database's connection URL (the embedded server's when it was started). */
+  readonly url: string
   readonly database: DatabaseHandle
   readonly embedded: EmbeddedDatabase | undefined
   /** Closes the pool, then stops the embedded server if this process started it. */
@@ -26,6 +28,7 @@ export async function openDatabase(config: Config, log: (line: string) => void):
     throw error
   }
   return {
+    url,
     database,
     embedded,
     async close() {

@@ -7,10 +7,13 @@ import { RecordedEventSchema } from '../catalogue/envelope.js'
 import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
+import { DatabaseUnavailable } from '../errors.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { handleError, handleNotFound } from './problems.js'
 import { eventRoutes } from './routes/events.js'
 import { operationsRoutes } from './routes/operations.js'
+import { projectionRoutes } from './routes/projections.js'
+import { readModelRoutes } from './routes/read-models.js'
 
 export interface AppDependencies {
   readonly config: Config
@@ -18,6 +21,8 @@ export interface AppDependencies {
   readonly catalogue: Catalogue
   /** Defaults to the PostgreSQL store on `database`. */
   readonly store?: EventStore
+  /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
+  readonly requestRebuild?: (name: string) => Promise<string>
 }
 
 const version = '0.1.0'
@@ -28,6 +33,7 @@ export async function buildApp({
   database,
   catalogue,
   store,
+  requestRebuild,
 }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -64,6 +70,11 @@ export async function buildApp({
       },
       tags: [
         { name: 'events', description: 'The append-only log' },
+        {
+          name: 'read models',
+          description: 'Point-in-time answers: asOf (valid time) and knownAt (transaction time)',
+        },
+        { name: 'projections', description: 'The background read models: status and rebuilds' },
         { name: 'operations', description: 'Health and readiness' },
       ],
     },
@@ -75,5 +86,21 @@ export async function buildApp({
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
   await app.register(operationsRoutes, { db: database.db })
   await app.register(eventRoutes, { store: eventStore, catalogue, marketTz: config.marketTz })
+  await app.register(readModelRoutes, {
+    db: database.db,
+    catalogue,
+    marketTz: config.marketTz,
+    consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(projectionRoutes, {
+    db: database.db,
+    requestRebuild:
+      requestRebuild ??
+      (async () => {
+        throw new DatabaseUnavailable(
+          'this process has no job queue; rebuilds are queued by the API and worker roles',
+        )
+      }),
+  })
   return app
 }

@@ -35,3 +35,21 @@ export const ValidTo = Type.String({
   ...MarketDateString,
   description: 'Valid time to the END of this date (events whose effectiveFrom is at or before it).',
 })
+
+export const AsOf = Type.String({
+  ...MarketDateString,
+  description:
+    'Valid time: the market as of the END of this date (year, month, day) or this instant. Default: now.',
+})
+
+export const KnownAt = Type.String({
+  ...MarketDateString,
+  description:
+    'Transaction time: only what the service had recorded (and not retracted) by the END of this date or this instant. Default: now.',
+})
+
+export const ConsistentWith = Type.Integer({
+  minimum: 0,
+  description:
+    'Wait (up to 10 s, then 503) until the read model has applied every event up to this position, e.g. the one an append returned.',
+})

@@ -34,6 +34,7 @@ const domainTypes: Record<string, string> = {
   InvalidInput: problemType('invalid-input'),
   NotFound: problemType('not-found'),
   DatabaseUnavailable: problemType('database-unavailable'),
+  ReadModelBehind: problemType('read-model-behind'),
 }
 
 export function problem(status: number, detail: string, errors?: readonly FieldError[]): Problem {
@@ -96,7 +97,8 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       detail: error.message,
       ...(error.errors.length ? { errors: error.errors } : {}),
     }
-    if (error.status === 503) reply.header('retry-after', '5')
+    if (error.status === 503)
+      reply.header('retry-after', error.constructor.name === 'ReadModelBehind' ? '1' : '5')
     return sendProblem(reply, body)
   }
   if (isDatabaseUnavailable(error)) {

@@ -16,6 +16,26 @@ export interface EventsTable {
   source: ColumnType<unknown | null, string | null, never>
 }
 
+export interface ProjectionsTable {
+  name: string
+  live_generation: number
+  building_generation: number | null
+  rebuild_job_id: string | null
+  status: ColumnType<'running' | 'failing', 'running' | 'failing' | undefined>
+  failures: ColumnType<number, number | undefined>
+  last_error: string | null
+  last_error_at: ColumnType<Date | null, string | Date | null | undefined>
+}
+
+export interface ProjectionCheckpointsTable {
+  name: string
+  generation: number
+  position: ColumnType<number, number | undefined>
+  updated_at: ColumnType<Date, string | Date | undefined>
+}
+
 export interface Database {
   events: EventsTable
+  projections: ProjectionsTable
+  projection_checkpoints: ProjectionCheckpointsTable
 }

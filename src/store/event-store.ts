@@ -35,8 +35,8 @@ export interface EventStore {
    * The log in position order after `position`. Never skips an event that commits late:
    * appends are serialised, so position order is commit order (see the event-log migration).
    */
-  readLogAfter(position: number, limit: number): Promise<RecordedEvent[]>
-  query(filter: LogFilter): Promise<RecordedEvent[]>
+  readLogAfter(position: number, limit: number, within?: Kysely<Database>): Promise<RecordedEvent[]>
+  query(filter: LogFilter, within?: Kysely<Database>): Promise<RecordedEvent[]>
   stream(filter: Omit<LogFilter, 'limit'>, pageSize?: number): AsyncGenerator<RecordedEvent>
   findById(id: string): Promise<RecordedEvent | undefined>
   headPosition(): Promise<number>
@@ -72,7 +72,7 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
     ...(row.source ? { source: row.source as EventSource } : {}),
   })
 
-  const selectEvents = () => db.selectFrom('events').selectAll()
+  const selectEvents = (executor: Kysely<Database> = db) => executor.selectFrom('events').selectAll()
 
   async function append(inputs: readonly EventInput[]): Promise<AppendResult> {
     const batch = inputs.map((input, idx) => toBatchRow(input, idx, catalogue, marketTz))
@@ -87,8 +87,8 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
     }
   }
 
-  async function query(filter: LogFilter): Promise<RecordedEvent[]> {
-    let q = selectEvents()
+  async function query(filter: LogFilter, within: Kysely<Database> = db): Promise<RecordedEvent[]> {
+    let q = selectEvents(within)
       .where('position', '>', filter.after ?? 0)
       .orderBy('position')
       .limit(filter.limit)
@@ -103,7 +103,7 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
   return {
     append,
     query,
-    readLogAfter: (position, limit) => query({ after: position, limit }),
+    readLogAfter: (position, limit, within) => query({ after: position, limit }, within),
     async *stream(filter, pageSize = 1000) {
       let after = filter.after ?? 0
       for (;;) {

@@ -1,9 +1,16 @@
 import type { FastifyInstance } from 'fastify'
+import type PgBoss from 'pg-boss'
 import { catalogue as defaultCatalogue } from '../../events/index.js'
+import { projections as defaultProjections } from '../../projections/index.js'
 import { buildApp } from '../../src/api/app.js'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import { ensureProjections } from '../../src/projector/generations.js'
+import type { Projection } from '../../src/projector/projection.js'
+import type { ProjectorLog } from '../../src/projector/projector.js'
+import { requestRebuild, startJobQueue } from '../../src/projector/rebuild-jobs.js'
 import { createEventStore, type EventStore } from '../../src/store/event-store.js'
+import { startWorker, type Worker } from '../../src/worker.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 
 export interface TestApp {
@@ -11,26 +18,67 @@ export interface TestApp {
   readonly store: EventStore
   readonly database: TestDatabase
   readonly config: Config
+  readonly worker: Worker | undefined
+  /** Errors the background parts logged. */
+  readonly errors: Array<{ msg: string; obj: object }>
   close(): Promise<void>
 }
 
-/** The real app on a fresh database of its own, for `app.inject`. */
-export async function startTestApp(
-  options: { env?: NodeJS.ProcessEnv; catalogue?: Catalogue } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  readonly env?: NodeJS.ProcessEnv
+  readonly catalogue?: Catalogue
+  readonly projections?: readonly Projection[]
+  /** Run the background worker (projector and rebuild jobs on a real pg-boss) in this process. */
+  readonly worker?: boolean
+  readonly batchSize?: number
+}
+
+/** The real app on a fresh database of its own, for `app.inject`; with `worker`, its projections too. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env })
   const catalogue = options.catalogue ?? defaultCatalogue
+  const projections = options.projections ?? defaultProjections
   const database = await createTestDatabase()
   const store = createEventStore(database.handle.db, catalogue, config.marketTz)
-  const app = await buildApp({ config, database: database.handle, catalogue, store })
+  const errors: Array<{ msg: string; obj: object }> = []
+  const log: ProjectorLog = { info: () => {}, warn: () => {}, error: (obj, msg) => errors.push({ obj, msg }) }
+  await ensureProjections(database.handle.db, projections)
+
+  let boss: PgBoss | undefined
+  let worker: Worker | undefined
+  if (options.worker) {
+    boss = await startJobQueue(database.url, log, true)
+    worker = await startWorker({
+      database: database.handle,
+      databaseUrl: database.url,
+      catalogue,
+      projections,
+      boss,
+      marketTz: config.marketTz,
+      log,
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    })
+  }
+  const queue = boss
+  const app = await buildApp({
+    config,
+    database: database.handle,
+    catalogue,
+    store,
+    ...(queue ? { requestRebuild: (name: string) => requestRebuild(database.handle.db, queue, name) } : {}),
+  })
   await app.ready()
   return {
     app,
     store,
     database,
     config,
+    worker,
+    errors,
     async close() {
       await app.close()
+      await worker?.stop()
+      await boss?.stop({ graceful: false, wait: true, timeout: 5000 })
       await database.drop()
     },
   }

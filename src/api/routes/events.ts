@@ -144,7 +144,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
 }
 
 /** `type=price.*,entity.registered` as exact type names. A pattern that names no type is an error. */
-function resolveTypes(catalogue: Catalogue, filter: string): string[] {
+export function resolveTypes(catalogue: Catalogue, filter: string): string[] {
   const names = new Set<string>()
   for (const pattern of filter.split(',')) {
     const matched = catalogue.typesMatching(pattern)

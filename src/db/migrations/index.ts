@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as eventLog from './001-event-log.js'
+import * as projections from './002-projections.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
   '001-event-log': eventLog,
+  '002-projections': projections,
 }
 
 export const migrationProvider: MigrationProvider = {

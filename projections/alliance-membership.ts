@@ -1,0 +1,255 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+
+/**
+ * Alliances and who is in them, as change points: the formation (name, conveners) from
+ * alliance.formed, and one membership change per founding member, join or departure.
+ */
+export interface AllianceRow extends ChangePoint {
+  alliance: string
+  name: string
+  local_name: string | null
+  conveners: string[]
+  summary: string | null
+}
+
+export interface MembershipChangeRow extends ChangePoint {
+  alliance: string
+  member: string
+  change: 'joined' | 'left'
+}
+
+interface Tables {
+  alliances: AllianceRow
+  membership_changes: MembershipChangeRow
+}
+
+export const allianceMembershipProjection = defineProjection<Tables>({
+  name: 'alliance-membership',
+  description: 'Alliances, their conveners and members, as of any date',
+  tables: {
+    alliances: `(alliance text not null, name text not null, local_name text, conveners text[] not null,
+      summary text, ${changePointColumns})`,
+    membership_changes: `(alliance text not null, member text not null,
+      change text not null check (change in ('joined', 'left')), ${changePointColumns})`,
+  },
+  indexes: [
+    'alliances (alliance, effective_from, position)',
+    'alliances using gin (conveners)',
+    'alliances (event_id)',
+    'membership_changes (alliance, member, effective_from, position)',
+    'membership_changes (member)',
+    'membership_changes (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'alliances', events.flatMap(allianceRowsOf))
+    await insertRows(db, 'membership_changes', events.flatMap(membershipChangesOf))
+    await applyRetractions(db, ['alliances', 'membership_changes'], retractionsIn(events))
+  },
+})
+
+interface FormedData {
+  name: string
+  localName?: string
+  conveners: string[]
+  members: string[]
+  summary?: string
+}
+
+export function allianceRowsOf(event: RecordedEvent): AllianceRow[] {
+  if (event.type !== 'alliance.formed') return []
+  const d = event.data as FormedData
+  return [
+    {
+      alliance: event.subject,
+      name: d.name,
+      local_name: d.localName ?? null,
+      conveners: d.conveners,
+      summary: d.summary ?? null,
+      ...pointOf(event),
+    },
+  ]
+}
+
+/** The founding members join at the formation's effective time. */
+export function membershipChangesOf(event: RecordedEvent): MembershipChangeRow[] {
+  const change = (member: string, kind: 'joined' | 'left'): MembershipChangeRow => ({
+    alliance: event.subject,
+    member,
+    change: kind,
+    ...pointOf(event),
+  })
+  switch (event.type) {
+    case 'alliance.formed':
+      return (event.data as FormedData).members.map((member) => change(member, 'joined'))
+    case 'alliance.member_joined':
+      return [change((event.data as { member: string }).member, 'joined')]
+    case 'alliance.member_left':
+      return [change((event.data as { member: string }).member, 'left')]
+    default:
+      return []
+  }
+}
+
+export interface AllianceMember {
+  readonly member: string
+  readonly name: string
+  /** Start of the current membership: the first join after the member last left. */
+  readonly since: string
+}
+
+export interface AllianceAsOf {
+  readonly alliance: string
+  readonly name: string
+  readonly localName: string | null
+  readonly conveners: string[]
+  readonly members: AllianceMember[]
+  readonly formedAt: string
+  readonly eventId: string
+}
+
+interface MembershipQuery {
+  readonly asOf: Date
+  readonly knownAt: Date
+  readonly alliance?: string
+  readonly member?: string
+}
+
+/**
+ * `formed`: the formation in effect per alliance; `current_members`: per (alliance, member), a
+ * member whose latest change at `asOf` is a join. A join with no later departure is one of the
+ * current spell's; the earliest of them is when the spell began.
+ */
+function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
+  const alliance = q.alliance ?? null
+  const member = q.member ?? null
+  return sql`
+    formed as (
+      select distinct on (a.alliance) a.alliance, a.name, a.local_name, a.conveners, a.effective_from, a.event_id
+        from rm_alliance_membership.alliances a
+       where a.effective_from <= ${q.asOf} and ${knownAt('a', q.knownAt)}
+         and (${alliance}::text is null or a.alliance = ${alliance})
+       order by a.alliance, a.effective_from desc, a.position desc
+    ),
+    changes as (
+      select m.alliance, m.member, m.change, m.effective_from, m.position
+        from rm_alliance_membership.membership_changes m
+       where m.alliance in (select f.alliance from formed f)
+         and m.effective_from <= ${q.asOf} and ${knownAt('m', q.knownAt)}
+         and (${member}::text is null or m.member = ${member})
+    ),
+    current_members as (
+      select j.alliance, j.member, min(j.effective_from) as since
+        from changes j
+       where j.change = 'joined'
+         and not exists (
+           select 1 from changes l
+            where l.alliance = j.alliance and l.member = j.member and l.change = 'left'
+              and (l.effective_from, l.position) > (j.effective_from, j.position)
+         )
+       group by j.alliance, j.member
+    )`
+}
+
+interface AllianceMemberRow {
+  alliance: string
+  name: string
+  local_name: string | null
+  conveners: string[]
+  formed_at: Date
+  event_id: string
+  member: string | null
+  member_name: string | null
+  since: Date | null
+}
+
+/** Alliances formed by `asOf` with their members then, as known at `knownAt`, by slug. */
+export async function alliancesAsOf<DB>(
+  db: Kysely<DB>,
+  q: { asOf: Date; knownAt: Date; alliance?: string },
+): Promise<AllianceAsOf[]> {
+  const { rows } = await sql<AllianceMemberRow>`
+    with ${membershipCtes(q)}
+    select f.alliance, f.name, f.local_name, f.conveners, f.effective_from as formed_at, f.event_id,
+           cm.member, coalesce(ent.name, cm.member) as member_name, cm.since
+      from formed f
+      left join current_members cm on cm.alliance = f.alliance
+      left join lateral (
+        select e.name from rm_entities.entities e
+         where e.slug = cm.member and ${knownAt('e', q.knownAt)}
+         order by e.position desc limit 1
+      ) ent on true
+     order by f.alliance, cm.member
+  `.execute(db)
+  return groupAlliances(rows)
+}
+
+function groupAlliances(rows: readonly AllianceMemberRow[]): AllianceAsOf[] {
+  const alliances = new Map<string, AllianceAsOf>()
+  for (const r of rows) {
+    let alliance = alliances.get(r.alliance)
+    if (!alliance) {
+      alliance = {
+        alliance: r.alliance,
+        name: r.name,
+        localName: r.local_name,
+        conveners: r.conveners,
+        members: [],
+        formedAt: r.formed_at.toISOString(),
+        eventId: r.event_id,
+      }
+      alliances.set(r.alliance, alliance)
+    }
+    if (r.member !== null && r.since !== null) {
+      alliance.members.push({
+        member: r.member,
+        name: r.member_name ?? r.member,
+        since: r.since.toISOString(),
+      })
+    }
+  }
+  return [...alliances.values()]
+}
+
+export interface AllianceMembership {
+  readonly alliance: string
+  readonly name: string
+  readonly role: 'convener' | 'member'
+  /** A convener's formation date; a member's start of current membership. */
+  readonly since: string
+}
+
+interface MembershipRow {
+  alliance: string
+  name: string
+  role: 'convener' | 'member'
+  since: Date
+}
+
+/** The alliances `company` convenes or belongs to at `asOf`, as known at `knownAt`, by slug. */
+export async function allianceMembershipsOf<DB>(
+  db: Kysely<DB>,
+  q: { company: string; asOf: Date; knownAt: Date },
+): Promise<AllianceMembership[]> {
+  const { rows } = await sql<MembershipRow>`
+    with ${membershipCtes({ asOf: q.asOf, knownAt: q.knownAt, member: q.company })}
+    select f.alliance, f.name,
+           case when ${q.company}::text = any(f.conveners) then 'convener' else 'member' end as role,
+           case when ${q.company}::text = any(f.conveners) then f.effective_from else cm.since end as since
+      from formed f
+      left join current_members cm on cm.alliance = f.alliance and cm.member = ${q.company}
+     where ${q.company}::text = any(f.conveners) or cm.member is not null
+     order by f.alliance
+  `.execute(db)
+  return rows.map((r) => ({ alliance: r.alliance, name: r.name, role: r.role, since: r.since.toISOString() }))
+}

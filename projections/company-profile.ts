@@ -1,0 +1,365 @@
+import { type Kysely, sql } from 'kysely'
+import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+import { type AllianceMembership, allianceMembershipsOf } from './alliance-membership.js'
+import { entityName, entityNames, type FundingRound, fundingRounds } from './funding.js'
+
+/**
+ * What a company owns and whom it deals with, as change points: its products (launched, or
+ * registered with it as owner) and its partnerships and stakes, a stake seen from both sides.
+ * Funding and alliances are read from their own read models.
+ */
+export interface CompanyProductRow extends ChangePoint {
+  company: string
+  product: string
+  name: string
+  local_name: string | null
+  category: string | null
+  /** The launch's effective time; null for a registration, which gives no launch date. */
+  launched_at: string | null
+}
+
+export type RelationKind = 'partnership' | 'stake-held' | 'stake-received'
+
+export interface CompanyRelationRow extends ChangePoint {
+  company: string
+  kind: RelationKind
+  /** The other side of a stake. */
+  counterpart: string | null
+  /** Every party of a partnership, the company included. */
+  parties: string[] | null
+  name: string | null
+  summary: string | null
+}
+
+interface Tables {
+  company_products: CompanyProductRow
+  company_relations: CompanyRelationRow
+}
+
+export const companyProfileProjection = defineProjection<Tables>({
+  name: 'company-profile',
+  description: "Companies' products, partnerships and stakes, as of any date",
+  tables: {
+    company_products: `(company text not null, product text not null, name text not null, local_name text,
+      category text, launched_at timestamptz, ${changePointColumns})`,
+    company_relations: `(company text not null, kind text not null, counterpart text, parties text[], name text,
+      summary text, ${changePointColumns})`,
+  },
+  indexes: [
+    'company_products (company)',
+    'company_products (product, effective_from, position)',
+    'company_products (event_id)',
+    'company_relations (company, effective_from, position)',
+    'company_relations (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'company_products', events.flatMap(companyProductRowsOf))
+    await insertRows(db, 'company_relations', events.flatMap(companyRelationRowsOf))
+    await applyRetractions(db, ['company_products', 'company_relations'], retractionsIn(events))
+  },
+})
+
+export function companyProductRowsOf(event: RecordedEvent): CompanyProductRow[] {
+  const d = event.data as Record<string, string | undefined>
+  const row = (company: string, launchedAt: string | null): CompanyProductRow => ({
+    company,
+    product: event.subject,
+    name: d.name ?? event.subject,
+    local_name: d.localName ?? null,
+    category: d.category ?? null,
+    launched_at: launchedAt,
+    ...pointOf(event),
+  })
+  if (event.type === 'product.launched' && d.company) return [row(d.company, event.effectiveFrom)]
+  if (event.type === 'entity.registered' && d.kind === 'product' && d.owner) return [row(d.owner, null)]
+  return []
+}
+
+export function companyRelationRowsOf(event: RecordedEvent): CompanyRelationRow[] {
+  const row = (
+    company: string,
+    kind: RelationKind,
+    extra: Partial<CompanyRelationRow>,
+  ): CompanyRelationRow => ({
+    company,
+    kind,
+    counterpart: null,
+    parties: null,
+    name: null,
+    summary: null,
+    ...pointOf(event),
+    ...extra,
+  })
+  if (event.type === 'partnership.announced') {
+    const d = event.data as { parties: string[]; name?: string; summary: string }
+    const extra = { parties: d.parties, name: d.name ?? null, summary: d.summary }
+    return d.parties.map((party) => row(party, 'partnership', extra))
+  }
+  if (event.type === 'stake.acquired') {
+    const d = event.data as { company: string; summary?: string }
+    const summary = d.summary ?? null
+    return [
+      row(event.subject, 'stake-held', { counterpart: d.company, summary }),
+      row(d.company, 'stake-received', { counterpart: event.subject, summary }),
+    ]
+  }
+  return []
+}
+
+export interface CompanyProduct {
+  readonly product: string
+  readonly name: string
+  readonly localName: string | null
+  readonly category: string | null
+  /** When the company launched it; null when only its ownership is known. */
+  readonly since: string | null
+}
+
+export interface Partnership {
+  readonly parties: { readonly party: string; readonly name: string }[]
+  readonly name: string | null
+  readonly summary: string | null
+  readonly effectiveFrom: string
+  readonly eventId: string
+}
+
+export interface StakeHeld {
+  readonly company: string
+  readonly name: string
+  readonly since: string
+  readonly eventId: string
+}
+
+export interface StakeReceived {
+  readonly investor: string
+  readonly name: string
+  readonly since: string
+  readonly eventId: string
+}
+
+export interface LatestValuation {
+  readonly value: string
+  readonly currency: string
+  readonly qualifier: string
+  readonly round: string
+  readonly effectiveFrom: string
+  readonly eventId: string
+}
+
+export interface CompanyProfile {
+  readonly company: string
+  readonly name: string
+  readonly localName: string | null
+  readonly products: CompanyProduct[]
+  readonly fundingRounds: FundingRound[]
+  readonly latestValuation: LatestValuation | null
+  readonly alliances: AllianceMembership[]
+  readonly partnerships: Partnership[]
+  readonly stakes: { readonly held: StakeHeld[]; readonly received: StakeReceived[] }
+}
+
+interface ProfileQuery {
+  readonly company: string
+  readonly asOf: Date
+  readonly knownAt: Date
+}
+
+/**
+ * One company as of `asOf`, as known at `knownAt`; undefined when nothing about it is known then
+ * (no name and no fact at any valid time).
+ */
+export async function companyProfileAsOf<DB>(
+  db: Kysely<DB>,
+  q: ProfileQuery,
+): Promise<CompanyProfile | undefined> {
+  const [identity, products, relations, rounds, alliances] = await Promise.all([
+    identityOf(db, q),
+    productsOf(db, q),
+    relationsOf(db, q),
+    fundingRounds(db, q),
+    allianceMembershipsOf(db, q),
+  ])
+  if (!identity.known) return undefined
+  return {
+    company: q.company,
+    name: identity.name ?? q.company,
+    localName: identity.local_name,
+    products,
+    fundingRounds: rounds,
+    latestValuation: latestValuationOf(rounds),
+    alliances,
+    partnerships: relations.filter((r) => r.kind === 'partnership').map(partnershipOf),
+    stakes: stakesOf(relations),
+  }
+}
+
+interface IdentityRow {
+  name: string | null
+  local_name: string | null
+  known: boolean
+}
+
+async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<IdentityRow> {
+  const at = q.knownAt
+  const { rows } = await sql<IdentityRow>`
+    select ent.name, ent.local_name, (
+      ent.name is not null
+      or exists (select 1 from rm_company_profile.company_products p where p.company = ${q.company} and ${knownAt('p', at)})
+      or exists (select 1 from rm_company_profile.company_relations r where r.company = ${q.company} and ${knownAt('r', at)})
+      or exists (select 1 from rm_funding.funding_rounds f where f.company = ${q.company} and ${knownAt('f', at)})
+      or exists (
+        select 1 from rm_alliance_membership.membership_changes m where m.member = ${q.company} and ${knownAt('m', at)}
+      )
+      or exists (
+        select 1 from rm_alliance_membership.alliances a
+         where a.conveners @> array[${q.company}::text] and ${knownAt('a', at)}
+      )
+    ) as known
+      from (select 1) as one
+      left join lateral (
+        select e.name, e.local_name from rm_entities.entities e
+         where e.slug = ${q.company} and ${knownAt('e', at)}
+         order by e.position desc limit 1
+      ) ent on true
+  `.execute(db)
+  return rows[0] ?? { name: null, local_name: null, known: false }
+}
+
+interface ProductRow {
+  product: string
+  name: string
+  local_name: string | null
+  category: string | null
+  since: Date | null
+}
+
+/**
+ * Products whose latest ownership change at `asOf` names the company (a product may change
+ * hands); `since` is the company's latest launch of it by then.
+ */
+async function productsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<CompanyProduct[]> {
+  const { rows } = await sql<ProductRow>`
+    with latest as (
+      select distinct on (p.product) p.product, p.company, p.name, p.local_name, p.category
+        from rm_company_profile.company_products p
+       where p.product in (select c.product from rm_company_profile.company_products c where c.company = ${q.company})
+         and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+       order by p.product, p.effective_from desc, p.position desc
+    )
+    select l.product, coalesce(ent.name, l.name) as name,
+           case when ent.name is null then l.local_name else ent.local_name end as local_name,
+           l.category, launch.launched_at as since
+      from latest l
+      left join lateral (
+        select p.launched_at from rm_company_profile.company_products p
+         where p.product = l.product and p.company = l.company and p.launched_at is not null
+           and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+         order by p.effective_from desc, p.position desc limit 1
+      ) launch on true
+      left join lateral (
+        select e.name, e.local_name from rm_entities.entities e
+         where e.slug = l.product and ${knownAt('e', q.knownAt)}
+         order by e.position desc limit 1
+      ) ent on true
+     where l.company = ${q.company}
+     order by l.product
+  `.execute(db)
+  return rows.map((r) => ({
+    product: r.product,
+    name: r.name,
+    localName: r.local_name,
+    category: r.category,
+    since: r.since?.toISOString() ?? null,
+  }))
+}
+
+interface RelationRow {
+  kind: RelationKind
+  counterpart: string | null
+  counterpart_name: string | null
+  parties: string[] | null
+  party_names: string[]
+  name: string | null
+  summary: string | null
+  effective_from: Date
+  event_id: string
+}
+
+/** The company's partnerships and stakes that took effect by `asOf`, in valid-time order. */
+async function relationsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<RelationRow[]> {
+  const { rows } = await sql<RelationRow>`
+    select r.kind, r.counterpart, ${entityName(sql.ref('r.counterpart'), q.knownAt)} as counterpart_name,
+           r.parties, ${entityNames(sql.ref('r.parties'), q.knownAt)} as party_names,
+           r.name, r.summary, r.effective_from, r.event_id
+      from rm_company_profile.company_relations r
+     where r.company = ${q.company} and r.effective_from <= ${q.asOf} and ${knownAt('r', q.knownAt)}
+     order by r.effective_from, r.position
+  `.execute(db)
+  return rows
+}
+
+function partnershipOf(r: RelationRow): Partnership {
+  return {
+    parties: (r.parties ?? []).map((party, i) => ({ party, name: r.party_names[i] ?? party })),
+    name: r.name,
+    summary: r.summary,
+    effectiveFrom: r.effective_from.toISOString(),
+    eventId: r.event_id,
+  }
+}
+
+interface Stake {
+  readonly counterpart: string
+  readonly name: string
+  readonly since: string
+  readonly eventId: string
+}
+
+/** One stake per counterpart, since its earliest acquisition; sorted by counterpart. */
+function stakesIn(relations: readonly RelationRow[], kind: RelationKind): Stake[] {
+  const stakes = new Map<string, Stake>()
+  for (const r of relations) {
+    if (r.kind !== kind || r.counterpart === null || stakes.has(r.counterpart)) continue
+    stakes.set(r.counterpart, {
+      counterpart: r.counterpart,
+      name: r.counterpart_name ?? r.counterpart,
+      since: r.effective_from.toISOString(),
+      eventId: r.event_id,
+    })
+  }
+  return [...stakes.values()].sort((a, b) =>
+    a.counterpart < b.counterpart ? -1 : a.counterpart > b.counterpart ? 1 : 0,
+  )
+}
+
+function stakesOf(relations: readonly RelationRow[]): CompanyProfile['stakes'] {
+  return {
+    held: stakesIn(relations, 'stake-held').map(({ counterpart, ...s }) => ({ company: counterpart, ...s })),
+    received: stakesIn(relations, 'stake-received').map(({ counterpart, ...s }) => ({
+      investor: counterpart,
+      ...s,
+    })),
+  }
+}
+
+/** The valuation of the latest round that has one; `rounds` are in valid-time order. */
+export function latestValuationOf(rounds: readonly FundingRound[]): LatestValuation | null {
+  const round = rounds.findLast((r) => r.valuation !== null)
+  if (!round?.valuation) return null
+  return {
+    ...round.valuation,
+    round: round.round,
+    effectiveFrom: round.effectiveFrom,
+    eventId: round.eventId,
+  }
+}

@@ -1,0 +1,105 @@
+import { type Kysely, sql } from 'kysely'
+import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+
+/**
+ * Who is who: the name, kind and owner of every entity, from entity.registered,
+ * product.launched and alliance.formed. Names are identities, not market states: queries take
+ * the latest known at `knownAt`, whatever the valid time asked about.
+ */
+interface EntityRow extends ChangePoint {
+  slug: string
+  kind: string
+  name: string
+  local_name: string | null
+  owner: string | null
+  category: string | null
+}
+
+interface Tables {
+  entities: EntityRow
+}
+
+export const entitiesProjection = defineProjection<Tables>({
+  name: 'entities',
+  description: 'Names, kinds and owners of companies, products, alliances and institutions',
+  tables: {
+    entities: `(slug text not null, kind text not null, name text not null, local_name text, owner text, category text, ${changePointColumns})`,
+  },
+  indexes: ['entities (slug, position)', 'entities (event_id)'],
+  async apply(db, events) {
+    await insertRows(db, 'entities', events.flatMap(entityRowOf))
+    await applyRetractions(db, ['entities'], retractionsIn(events))
+  },
+})
+
+function entityRowOf(event: RecordedEvent): EntityRow[] {
+  const d = event.data as Record<string, string | undefined>
+  const row = (kind: string, extra: Partial<EntityRow> = {}): EntityRow => ({
+    slug: event.subject,
+    kind,
+    name: d.name ?? event.subject,
+    local_name: d.localName ?? null,
+    owner: d.owner ?? null,
+    category: d.category ?? null,
+    ...pointOf(event),
+    ...extra,
+  })
+  switch (event.type) {
+    case 'entity.registered':
+      return [row(d.kind ?? 'company')]
+    case 'product.launched':
+      return [row('product', { owner: d.company ?? null })]
+    case 'alliance.formed':
+      return [row('alliance')]
+    default:
+      return []
+  }
+}
+
+export interface EntityName {
+  readonly slug: string
+  readonly kind: string
+  readonly name: string
+  readonly localName: string | null
+  readonly owner: string | null
+}
+
+/** Every entity's latest name known at `at`. */
+export async function entityNamesKnownAt<DB>(db: Kysely<DB>, at: Date): Promise<Map<string, EntityName>> {
+  const { rows } = await sql<{
+    slug: string
+    kind: string
+    name: string
+    local_name: string | null
+    owner: string | null
+  }>`
+    select distinct on (e.slug) e.slug, e.kind, e.name, e.local_name, e.owner
+      from rm_entities.entities e
+     where ${knownAt('e', at)}
+     order by e.slug, e.position desc
+  `.execute(db)
+  return new Map(
+    rows.map((r) => [
+      r.slug,
+      { slug: r.slug, kind: r.kind, name: r.name, localName: r.local_name, owner: r.owner },
+    ]),
+  )
+}
+
+/** A NameLookup for summaries over a map of known names; unknown slugs read as themselves. */
+export function nameLookupOf(names: ReadonlyMap<string, EntityName>): NameLookup {
+  return {
+    name: (slug) => names.get(slug)?.name ?? slug,
+    owner: (slug) => names.get(slug)?.owner ?? undefined,
+  }
+}

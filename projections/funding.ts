@@ -1,0 +1,170 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+
+/** Funding rounds from funding.round_closed, one change point per round. */
+export interface FundingRoundRow extends ChangePoint {
+  company: string
+  round: string
+  amount_value: string | null
+  amount_currency: string | null
+  valuation_value: string | null
+  valuation_currency: string | null
+  valuation_qualifier: string | null
+  investors: string[]
+  occurred_at: string
+  precision: string
+}
+
+interface Tables {
+  funding_rounds: FundingRoundRow
+}
+
+export const fundingProjection = defineProjection<Tables>({
+  name: 'funding',
+  description: 'Funding rounds, amounts, valuations and investors in valid-time order',
+  tables: {
+    funding_rounds: `(company text not null, round text not null, amount_value text, amount_currency text,
+      valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
+      occurred_at text not null, precision text not null, ${changePointColumns})`,
+  },
+  indexes: [
+    'funding_rounds (company, effective_from, position)',
+    'funding_rounds (effective_from, position)',
+    'funding_rounds (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'funding_rounds', events.flatMap(fundingRoundRowsOf))
+    await applyRetractions(db, ['funding_rounds'], retractionsIn(events))
+  },
+})
+
+interface RoundData {
+  round: string
+  amount?: { value: string; currency: string }
+  valuation?: { value: string; currency: string; qualifier: string }
+  investors: string[]
+}
+
+export function fundingRoundRowsOf(event: RecordedEvent): FundingRoundRow[] {
+  if (event.type !== 'funding.round_closed') return []
+  const d = event.data as RoundData
+  return [
+    {
+      company: event.subject,
+      round: d.round,
+      amount_value: d.amount?.value ?? null,
+      amount_currency: d.amount?.currency ?? null,
+      valuation_value: d.valuation?.value ?? null,
+      valuation_currency: d.valuation?.currency ?? null,
+      valuation_qualifier: d.valuation?.qualifier ?? null,
+      investors: d.investors,
+      occurred_at: event.occurredAt,
+      precision: event.precision,
+      ...pointOf(event),
+    },
+  ]
+}
+
+/** The latest name of `slug` known at `at`, or the slug itself. */
+export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
+  return sql<string>`coalesce((
+    select e.name from rm_entities.entities e
+     where e.slug = ${slug} and ${knownAt('e', at)}
+     order by e.position desc limit 1
+  ), ${slug})`
+}
+
+/** Names of the slugs in the text[] `slugs`, in the same order. */
+export function entityNames(slugs: RawBuilder<unknown>, at: Date): RawBuilder<string[]> {
+  return sql<string[]>`array(
+    select ${entityName(sql.ref('s.slug'), at)}
+      from unnest(${slugs}) with ordinality as s(slug, n)
+     order by s.n
+  )`
+}
+
+export interface Amount {
+  readonly value: string
+  readonly currency: string
+}
+
+export interface Valuation extends Amount {
+  readonly qualifier: string
+}
+
+export interface FundingRound {
+  readonly company: string
+  readonly companyName: string
+  readonly round: string
+  readonly amount: Amount | null
+  readonly valuation: Valuation | null
+  readonly investors: { readonly investor: string; readonly name: string }[]
+  readonly occurredAt: string
+  readonly precision: string
+  readonly effectiveFrom: string
+  readonly eventId: string
+}
+
+interface RoundRow extends Omit<FundingRoundRow, 'effective_from'> {
+  effective_from: Date
+  company_name: string
+  investor_names: string[]
+}
+
+export interface FundingQuery {
+  readonly asOf: Date
+  readonly knownAt: Date
+  /** Valid-time window on effectiveFrom, both ends included. */
+  readonly from?: Date
+  readonly to?: Date
+  readonly company?: string
+}
+
+/** Rounds that took effect by `asOf` (and within [from, to]), as known at `knownAt`, in valid-time order. */
+export async function fundingRounds<DB>(db: Kysely<DB>, q: FundingQuery): Promise<FundingRound[]> {
+  const from = q.from ?? null
+  const to = q.to ?? null
+  const company = q.company ?? null
+  const { rows } = await sql<RoundRow>`
+    select f.*, ${entityName(sql.ref('f.company'), q.knownAt)} as company_name,
+           ${entityNames(sql.ref('f.investors'), q.knownAt)} as investor_names
+      from rm_funding.funding_rounds f
+     where ${knownAt('f', q.knownAt)} and f.effective_from <= ${q.asOf}
+       and (${from}::timestamptz is null or f.effective_from >= ${from})
+       and (${to}::timestamptz is null or f.effective_from <= ${to})
+       and (${company}::text is null or f.company = ${company})
+     order by f.effective_from, f.position
+  `.execute(db)
+  return rows.map(fundingRoundOf)
+}
+
+function fundingRoundOf(r: RoundRow): FundingRound {
+  return {
+    company: r.company,
+    companyName: r.company_name,
+    round: r.round,
+    amount:
+      r.amount_value !== null && r.amount_currency !== null
+        ? { value: r.amount_value, currency: r.amount_currency }
+        : null,
+    valuation:
+      r.valuation_value !== null && r.valuation_currency !== null && r.valuation_qualifier !== null
+        ? { value: r.valuation_value, currency: r.valuation_currency, qualifier: r.valuation_qualifier }
+        : null,
+    investors: r.investors.map((investor, i) => ({ investor, name: r.investor_names[i] ?? investor })),
+    occurredAt: r.occurred_at,
+    precision: r.precision,
+    effectiveFrom: r.effective_from.toISOString(),
+    eventId: r.event_id,
+  }
+}

@@ -1,0 +1,213 @@
+import { type Kysely, sql } from 'kysely'
+import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+
+/**
+ * Prices per product and component, as change points from price.changed. A change's
+ * previousAmount also tells the price in effect before it, since an unknown date.
+ */
+interface PricePoint extends ChangePoint {
+  product: string
+  component: string
+  amount: string
+  currency: string
+  unit: string
+  previous_amount: string | null
+  occurred_at: string
+  precision: string
+}
+
+interface Tables {
+  price_points: PricePoint
+  price_keys: { product: string; component: string }
+}
+
+export const priceListProjection = defineProjection<Tables>({
+  name: 'price-list',
+  description: 'Prices in effect per product and component, as of any date',
+  tables: {
+    price_points: `(product text not null, component text not null, amount text not null, currency text not null,
+      unit text not null, previous_amount text, occurred_at text not null, precision text not null, ${changePointColumns})`,
+    price_keys: '(product text not null, component text not null, primary key (product, component))',
+  },
+  indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
+  async apply(db, events) {
+    const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)
+    await insertRows(db, 'price_points', points)
+    if (points.length) {
+      const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
+      await sql`
+        insert into price_keys
+        select distinct product, component from jsonb_to_recordset(${keys}::jsonb) as k(product text, component text)
+        on conflict do nothing
+      `.execute(db)
+    }
+    await applyRetractions(db, ['price_points'], retractionsIn(events))
+  },
+})
+
+function pricePointOf(event: RecordedEvent): PricePoint {
+  const d = event.data as {
+    component: string
+    amount: string
+    currency: string
+    unit: string
+    previousAmount?: string
+  }
+  return {
+    product: event.subject,
+    component: d.component,
+    amount: d.amount,
+    currency: d.currency,
+    unit: d.unit,
+    previous_amount: d.previousAmount ?? null,
+    occurred_at: event.occurredAt,
+    precision: event.precision,
+    ...pointOf(event),
+  }
+}
+
+export interface PriceInEffect {
+  readonly product: string
+  readonly productName: string
+  readonly company: string | null
+  readonly component: string
+  readonly amount: string
+  readonly currency: string
+  readonly unit: string
+  /** null: in effect since a date the sources do not give (known from a later change's previousAmount). */
+  readonly effectiveFrom: string | null
+  readonly eventId: string
+}
+
+interface PriceRow {
+  product: string
+  component: string
+  product_name: string | null
+  company: string | null
+  amount: string | null
+  currency: string | null
+  unit: string | null
+  effective_from: Date | null
+  event_id: string | null
+  next_previous_amount: string | null
+  next_currency: string | null
+  next_unit: string | null
+  next_event_id: string | null
+}
+
+/**
+ * One row per (product, component) in effect at `asOf`, as known at `knownAt`: the latest
+ * change at or before `asOf`, unless the next change after it says the price before it was
+ * different (its previousAmount), which is then the better-informed answer.
+ */
+export async function priceListAsOf<DB>(
+  db: Kysely<DB>,
+  q: { asOf: Date; knownAt: Date; product?: string; company?: string },
+): Promise<PriceInEffect[]> {
+  const { rows } = await sql<PriceRow>`
+    select k.product, k.component, ent.name as product_name, ent.owner as company,
+           cur.amount, cur.currency, cur.unit, cur.effective_from, cur.event_id,
+           nxt.previous_amount as next_previous_amount, nxt.currency as next_currency,
+           nxt.unit as next_unit, nxt.event_id as next_event_id
+      from rm_price_list.price_keys k
+      left join lateral (
+        select p.amount, p.currency, p.unit, p.effective_from, p.event_id
+          from rm_price_list.price_points p
+         where p.product = k.product and p.component = k.component
+           and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+         order by p.effective_from desc, p.position desc limit 1
+      ) cur on true
+      left join lateral (
+        select p.previous_amount, p.currency, p.unit, p.event_id
+          from rm_price_list.price_points p
+         where p.product = k.product and p.component = k.component
+           and p.effective_from > ${q.asOf} and ${knownAt('p', q.knownAt)}
+         order by p.effective_from asc, p.position asc limit 1
+      ) nxt on true
+      left join lateral (
+        select e.name, e.owner from rm_entities.entities e
+         where e.slug = k.product and ${knownAt('e', q.knownAt)}
+         order by e.position desc limit 1
+      ) ent on true
+     where (cur.amount is not null or nxt.previous_amount is not null)
+       and (${q.product ?? null}::text is null or k.product = ${q.product ?? null})
+       and (${q.company ?? null}::text is null or ent.owner = ${q.company ?? null})
+     order by k.product, k.component
+  `.execute(db)
+  return rows.map(priceInEffect)
+}
+
+function priceInEffect(r: PriceRow): PriceInEffect {
+  const base = {
+    product: r.product,
+    productName: r.product_name ?? r.product,
+    company: r.company,
+    component: r.component,
+  }
+  const usePrevious =
+    r.next_previous_amount !== null && (r.amount === null || r.amount !== r.next_previous_amount)
+  if (usePrevious) {
+    return {
+      ...base,
+      amount: r.next_previous_amount as string,
+      currency: r.next_currency as string,
+      unit: r.next_unit as string,
+      effectiveFrom: null,
+      eventId: r.next_event_id as string,
+    }
+  }
+  return {
+    ...base,
+    amount: r.amount as string,
+    currency: r.currency as string,
+    unit: r.unit as string,
+    effectiveFrom: r.effective_from?.toISOString() ?? null,
+    eventId: r.event_id as string,
+  }
+}
+
+export interface PriceChange {
+  readonly component: string
+  readonly amount: string
+  readonly previousAmount: string | null
+  readonly currency: string
+  readonly unit: string
+  readonly occurredAt: string
+  readonly precision: string
+  readonly effectiveFrom: string
+  readonly recordedAt: string
+  readonly eventId: string
+  readonly position: number
+}
+
+/** A product's price changes in valid-time order, as known at `knownAt`. */
+export async function priceHistory<DB>(db: Kysely<DB>, product: string, at: Date): Promise<PriceChange[]> {
+  const { rows } = await sql<PricePoint & { effective_from: Date; recorded_at: Date }>`
+    select * from rm_price_list.price_points p
+     where p.product = ${product} and ${knownAt('p', at)}
+     order by p.effective_from, p.position
+  `.execute(db)
+  return rows.map((r) => ({
+    component: r.component,
+    amount: r.amount,
+    previousAmount: r.previous_amount,
+    currency: r.currency,
+    unit: r.unit,
+    occurredAt: r.occurred_at,
+    precision: r.precision,
+    effectiveFrom: r.effective_from.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    eventId: r.event_id,
+    position: Number(r.position),
+  }))
+}

@@ -1,0 +1,138 @@
+import { type Kysely, sql } from 'kysely'
+import type { Catalogue } from '../src/catalogue/catalogue.js'
+import type { EventSource, RecordedEvent } from '../src/catalogue/event-type.js'
+import {
+  applyRetractions,
+  type ChangePoint,
+  changePointColumns,
+  insertRows,
+  knownAt,
+  pointOf,
+  retractionsIn,
+} from '../src/projector/change-points.js'
+import { defineProjection } from '../src/projector/projection.js'
+import type { Precision } from '../src/time/market-date.js'
+import { entityNamesKnownAt, nameLookupOf } from './entities.js'
+
+/** Every event in valid-time order, as it was known at any time; summaries are written at query time. */
+interface TimelineRow extends ChangePoint {
+  type: string
+  subject: string
+  occurred_at: string
+  precision: string
+  data: unknown
+  source: unknown
+}
+
+interface Tables {
+  timeline: TimelineRow
+}
+
+export const timelineProjection = defineProjection<Tables>({
+  name: 'timeline',
+  description: 'Every fact in valid-time order, with a one-line summary',
+  tables: {
+    timeline: `(type text not null, subject text not null, occurred_at text not null, precision text not null,
+      data jsonb not null, source jsonb, ${changePointColumns})`,
+  },
+  indexes: [
+    'timeline (effective_from, position)',
+    'timeline (subject, effective_from, position)',
+    'timeline (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'timeline', events.map(timelineRowOf))
+    await applyRetractions(db, ['timeline'], retractionsIn(events))
+  },
+})
+
+function timelineRowOf(event: RecordedEvent): TimelineRow {
+  return {
+    type: event.type,
+    subject: event.subject,
+    occurred_at: event.occurredAt,
+    precision: event.precision,
+    data: event.data,
+    source: event.source ?? null,
+    ...pointOf(event),
+  }
+}
+
+export interface TimelineEntry {
+  readonly eventId: string
+  readonly position: number
+  readonly type: string
+  readonly subject: string
+  readonly occurredAt: string
+  readonly precision: Precision
+  readonly effectiveFrom: string
+  readonly recordedAt: string
+  readonly summary: string
+  readonly data: unknown
+  readonly source?: EventSource
+}
+
+export interface TimelineQuery {
+  readonly knownAt: Date
+  readonly from?: Date
+  readonly to?: Date
+  readonly types?: readonly string[]
+  readonly subject?: string
+  readonly limit: number
+  /** Resume after this (effectiveFrom, position), from the previous page's cursor. */
+  readonly after?: { readonly effectiveFrom: Date; readonly position: number }
+}
+
+interface Row extends TimelineRow {
+  effective_from: Date
+  recorded_at: Date
+}
+
+/** A page of the timeline in valid-time order (ties by recording order). */
+export async function timelinePage<DB>(
+  db: Kysely<DB>,
+  catalogue: Catalogue,
+  q: TimelineQuery,
+): Promise<TimelineEntry[]> {
+  const { rows } = await sql<Row>`
+    select t.* from rm_timeline.timeline t
+     where ${knownAt('t', q.knownAt)}
+       and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
+       and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
+       and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
+       and (${q.types ? [...q.types] : null}::text[] is null or t.type = any(${q.types ? [...q.types] : null}))
+       and (${q.after?.effectiveFrom ?? null}::timestamptz is null
+            or (t.effective_from, t.position) > (${q.after?.effectiveFrom ?? null}, ${q.after?.position ?? 0}))
+     order by t.effective_from, t.position
+     limit ${q.limit}
+  `.execute(db)
+  const names = nameLookupOf(await entityNamesKnownAt(db, q.knownAt))
+  return rows.map((r) => {
+    const event: RecordedEvent = {
+      id: r.event_id,
+      type: r.type,
+      subject: r.subject,
+      occurredAt: r.occurred_at,
+      precision: r.precision as Precision,
+      effectiveFrom: r.effective_from.toISOString(),
+      recordedAt: r.recorded_at.toISOString(),
+      position: Number(r.position),
+      version: 0,
+      data: r.data,
+      ...(r.source ? { source: r.source as EventSource } : {}),
+    }
+    return {
+      eventId: event.id,
+      position: event.position,
+      type: event.type,
+      subject: event.subject,
+      occurredAt: event.occurredAt,
+      precision: event.precision,
+      effectiveFrom: event.effectiveFrom,
+      recordedAt: event.recordedAt,
+      summary: catalogue.summary(event, names),
+      data: event.data,
+      ...(event.source ? { source: event.source } : {}),
+    }
+  })
+}

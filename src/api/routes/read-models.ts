@@ -1,0 +1,309 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Kysely } from 'kysely'
+import { DateTime } from 'luxon'
+import { Type } from 'typebox'
+import { alliancesAsOf } from '../../../projections/alliance-membership.js'
+import { companyProfileAsOf } from '../../../projections/company-profile.js'
+import { fundingRounds } from '../../../projections/funding.js'
+import { priceHistory, priceListAsOf } from '../../../projections/price-list.js'
+import { timelinePage } from '../../../projections/timeline.js'
+import type { Catalogue } from '../../catalogue/catalogue.js'
+import { Slug } from '../../catalogue/fields.js'
+import type { Database } from '../../db/schema.js'
+import { InvalidInput, NotFound, ReadModelBehind } from '../../errors.js'
+import { waitUntilApplied } from '../../projector/consistency.js'
+import { parseMarketDate } from '../../time/market-date.js'
+import {
+  AsOf,
+  ConsistentWith,
+  KnownAt,
+  Limit,
+  SubjectFilter,
+  TypeFilter,
+  ValidFrom,
+  ValidTo,
+} from '../parameters.js'
+import { ProblemSchema } from '../schemas.js'
+import type { TypedApp } from '../typed-app.js'
+import { resolveTypes } from './events.js'
+
+export interface ReadModelRoutesOptions {
+  readonly db: Kysely<Database>
+  readonly catalogue: Catalogue
+  readonly marketTz: string
+  readonly consistencyWaitMs: number
+}
+
+const pointInTime = {
+  asOf: Type.Optional(AsOf),
+  knownAt: Type.Optional(KnownAt),
+  consistentWith: Type.Optional(ConsistentWith),
+}
+const problems = { 400: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema }
+const Json = Type.Unknown()
+
+export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async (
+  fastify,
+  { db, catalogue, marketTz, consistencyWaitMs },
+) => {
+  const app = fastify as TypedApp
+
+  /** `asOf`/`knownAt` as instants (a date means its end), after waiting for `consistentWith`. */
+  async function pointOf(
+    q: { asOf?: string; knownAt?: string; consistentWith?: number },
+    readModels: readonly string[],
+  ): Promise<{ asOf: Date; knownAt: Date }> {
+    if (
+      q.consistentWith !== undefined &&
+      !(await waitUntilApplied(db, readModels, q.consistentWith, consistencyWaitMs))
+    ) {
+      throw new ReadModelBehind(
+        `the read model has not yet applied position ${q.consistentWith}; retry shortly`,
+      )
+    }
+    const now = new Date()
+    return { asOf: endOf(q.asOf, 'asOf') ?? now, knownAt: endOf(q.knownAt, 'knownAt') ?? now }
+  }
+
+  function endOf(value: string | undefined, name: string): Date | undefined {
+    if (value === undefined) return undefined
+    const date = parseMarketDate(value, marketTz)
+    if (!date)
+      throw new InvalidInput(`${name} is not a valid date`, [
+        { path: `/${name}`, message: 'not a valid date' },
+      ])
+    return date.end.toJSDate()
+  }
+
+  function startOf(value: string | undefined): Date | undefined {
+    return value === undefined ? undefined : parseMarketDate(value, marketTz)?.start.toJSDate()
+  }
+
+  app.get(
+    '/v1/prices',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: 'Prices in effect as of a date, as known at a date',
+        description:
+          "One row per (product, component) in effect at `asOf`. A price known only from a later change's " +
+          '`previousAmount` is answered with `effectiveFrom: null` (in effect since an unknown date).',
+        querystring: Type.Object(
+          { ...pointInTime, product: Type.Optional(Slug), company: Type.Optional(Slug) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            asOf: Type.String({ format: 'date-time' }),
+            knownAt: Type.String({ format: 'date-time' }),
+            prices: Type.Array(
+              Type.Object({
+                product: Type.String(),
+                productName: Type.String(),
+                company: Type.Union([Type.String(), Type.Null()]),
+                component: Type.String(),
+                amount: Type.String(),
+                currency: Type.String(),
+                unit: Type.String(),
+                effectiveFrom: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                eventId: Type.String({ format: 'uuid' }),
+              }),
+            ),
+          }),
+          ...problems,
+        },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['price-list', 'entities'])
+      const { product, company } = request.query
+      const prices = await priceListAsOf(db, {
+        ...at,
+        ...(product ? { product } : {}),
+        ...(company ? { company } : {}),
+      })
+      return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), prices }
+    },
+  )
+
+  app.get(
+    '/v1/products/:product/prices',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: "A product's price changes in valid-time order, as known at a date",
+        params: Type.Object({ product: Slug }),
+        querystring: Type.Object(
+          { knownAt: Type.Optional(KnownAt), consistentWith: Type.Optional(ConsistentWith) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['price-list'])
+      const changes = await priceHistory(db, request.params.product, at.knownAt)
+      return { product: request.params.product, knownAt: at.knownAt.toISOString(), changes }
+    },
+  )
+
+  app.get(
+    '/v1/alliances',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: 'Alliances and their members as of a date, as known at a date',
+        querystring: Type.Object(pointInTime, { additionalProperties: false }),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['alliance-membership', 'entities'])
+      const alliances = await alliancesAsOf(db, at)
+      return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), alliances }
+    },
+  )
+
+  app.get(
+    '/v1/alliances/:alliance',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: 'One alliance and its members as of a date',
+        params: Type.Object({ alliance: Slug }),
+        querystring: Type.Object(pointInTime, { additionalProperties: false }),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['alliance-membership', 'entities'])
+      const [alliance] = await alliancesAsOf(db, { ...at, alliance: request.params.alliance })
+      if (!alliance)
+        throw new NotFound(`no alliance '${request.params.alliance}' in effect at ${at.asOf.toISOString()}`)
+      return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), ...alliance }
+    },
+  )
+
+  app.get(
+    '/v1/companies/:company',
+    {
+      schema: {
+        tags: ['read models'],
+        summary:
+          'A company profile as of a date: products, funding, valuation, alliances, partnerships, stakes',
+        params: Type.Object({ company: Slug }),
+        querystring: Type.Object(pointInTime, { additionalProperties: false }),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, [
+        'company-profile',
+        'funding',
+        'alliance-membership',
+        'entities',
+      ])
+      const profile = await companyProfileAsOf(db, { company: request.params.company, ...at })
+      if (!profile)
+        throw new NotFound(
+          `nothing is known about '${request.params.company}' at ${at.knownAt.toISOString()}`,
+        )
+      return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), ...profile }
+    },
+  )
+
+  app.get(
+    '/v1/funding',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: 'Funding rounds in valid-time order',
+        querystring: Type.Object(
+          {
+            ...pointInTime,
+            from: Type.Optional(ValidFrom),
+            to: Type.Optional(ValidTo),
+            company: Type.Optional(Slug),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['funding', 'entities'])
+      const { from, to, company } = request.query
+      const rounds = await fundingRounds(db, {
+        ...at,
+        ...(from ? { from: startOf(from) } : {}),
+        ...(to ? { to: endOf(to, 'to') } : {}),
+        ...(company ? { company } : {}),
+      })
+      return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), rounds }
+    },
+  )
+
+  app.get(
+    '/v1/timeline',
+    {
+      schema: {
+        tags: ['read models'],
+        summary: 'Events in valid-time order, each with a one-line summary',
+        querystring: Type.Object(
+          {
+            from: Type.Optional(ValidFrom),
+            to: Type.Optional(ValidTo),
+            type: Type.Optional(TypeFilter),
+            subject: Type.Optional(SubjectFilter),
+            knownAt: Type.Optional(KnownAt),
+            consistentWith: Type.Optional(ConsistentWith),
+            limit: Type.Optional(Limit),
+            next: Type.Optional(
+              Type.String({
+                pattern: '^[A-Za-z0-9_-]{1,100}$',
+                description: 'Cursor from the previous page',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Json, ...problems },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['timeline', 'entities'])
+      const { from, to, type, subject, limit = 100, next } = request.query
+      const after = next ? decodeCursor(next) : undefined
+      const events = await timelinePage(db, catalogue, {
+        knownAt: at.knownAt,
+        limit,
+        ...(from ? { from: startOf(from) } : {}),
+        ...(to ? { to: endOf(to, 'to') } : {}),
+        ...(type ? { types: resolveTypes(catalogue, type) } : {}),
+        ...(subject ? { subject } : {}),
+        ...(after ? { after } : {}),
+      })
+      const last = events.at(-1)
+      return {
+        knownAt: at.knownAt.toISOString(),
+        events,
+        next: last && events.length === limit ? encodeCursor(last.effectiveFrom, last.position) : null,
+      }
+    },
+  )
+}
+
+function encodeCursor(effectiveFrom: string, position: number): string {
+  return Buffer.from(`${effectiveFrom}|${position}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { effectiveFrom: Date; position: number } {
+  const [iso, position] = Buffer.from(cursor, 'base64url').toString().split('|')
+  const parsed = DateTime.fromISO(iso ?? '', { setZone: true })
+  if (!parsed.isValid || !Number.isInteger(Number(position))) {
+    throw new InvalidInput('next is not a cursor this service gave', [
+      { path: '/next', message: 'unknown cursor' },
+    ])
+  }
+  return { effectiveFrom: parsed.toJSDate(), position: Number(position) }
+}

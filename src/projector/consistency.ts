@@ -1,0 +1,32 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../db/schema.js'
+
+/**
+ * Waits until the live generations of `projections` have applied every event up to
+ * `position` (read-your-writes). Positions that were never committed (rolled-back appends,
+ * or beyond the head) count as the last real event at or below them. False after `timeoutMs`.
+ */
+export async function waitUntilApplied(
+  db: Kysely<Database>,
+  projections: readonly string[],
+  position: number,
+  timeoutMs = 10_000,
+): Promise<boolean> {
+  const { rows } = await sql<{ target: number }>`
+    select coalesce(max(position), 0) as target from events where position <= ${position}
+  `.execute(db)
+  const target = rows[0]?.target ?? 0
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { rows: applied } = await sql<{ position: number | null }>`
+      select min(c.position) as position
+        from projections p
+        join projection_checkpoints c on c.name = p.name and c.generation = p.live_generation
+       where p.name = any(${[...projections]})
+    `.execute(db)
+    if ((applied[0]?.position ?? 0) >= target) return true
+    if (Date.now() >= deadline) return false
+    await sleep(Math.min(25, Math.max(1, deadline - Date.now())))
+  }
+}

@@ -1,0 +1,97 @@
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { generationSchema, type Projection, readSchema } from './projection.js'
+
+/**
+ * Generations of a projection's tables. Generation n lives in schema `rm_<name>_g<n>`; the
+ * views in `rm_<name>` point at the live one. All DDL here runs inside the caller's transaction,
+ * so a swap is atomic: readers see the old generation or the new one, never a half.
+ */
+
+const registryLock = 738846024
+
+/** Registers every projection that has no live generation yet (generation 1, empty, position 0). */
+export async function ensureProjections(
+  db: Kysely<Database>,
+  projections: readonly Projection[],
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    // Several processes start at once: one creates, the others then find it done.
+    await sql`select pg_advisory_xact_lock(${registryLock})`.execute(trx)
+    const known = new Set((await trx.selectFrom('projections').select('name').execute()).map((r) => r.name))
+    for (const projection of projections) {
+      if (known.has(projection.name)) continue
+      await trx.insertInto('projections').values({ name: projection.name, live_generation: 1 }).execute()
+      await createGeneration(trx, projection, 1)
+      await pointViewsAt(trx, projection, 1)
+    }
+  })
+}
+
+/** Creates an empty generation's schema, tables, indexes and checkpoint. */
+export async function createGeneration(
+  trx: Kysely<Database>,
+  projection: Projection,
+  generation: number,
+): Promise<void> {
+  const schema = generationSchema(projection.name, generation)
+  await sql`create schema ${sql.id(schema)}`.execute(trx)
+  for (const [table, body] of Object.entries(projection.tables)) {
+    await sql`create table ${sql.id(schema, table)} ${sql.raw(body)}`.execute(trx)
+  }
+  for (const index of projection.indexes) {
+    // Index definitions come from the projection's code, never from input.
+    await sql.raw(`create index on "${schema}".${index}`).execute(trx)
+  }
+  await trx
+    .insertInto('projection_checkpoints')
+    .values({ name: projection.name, generation, position: 0 })
+    .execute()
+}
+
+/** Replaces the read views of `projection` with views onto `generation`. */
+export async function pointViewsAt(
+  trx: Kysely<Database>,
+  projection: Projection,
+  generation: number,
+): Promise<void> {
+  const views = readSchema(projection.name)
+  const schema = generationSchema(projection.name, generation)
+  await sql`create schema if not exists ${sql.id(views)}`.execute(trx)
+  for (const table of Object.keys(projection.tables)) {
+    // CREATE OR REPLACE keeps the view's identity, so queries waiting on it go on to the new
+    // generation; only a changed column list needs a new view.
+    if (!(await sameColumns(trx, `${views}.${table}`, `${schema}.${table}`))) {
+      await sql`drop view if exists ${sql.id(views, table)}`.execute(trx)
+    }
+    await sql`create or replace view ${sql.id(views, table)} as select * from ${sql.id(schema, table)}`.execute(
+      trx,
+    )
+  }
+}
+
+async function sameColumns(trx: Kysely<Database>, view: string, table: string): Promise<boolean> {
+  const columns = (relation: string) =>
+    sql<{ columns: string | null }>`
+    select string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' order by attnum) as columns
+      from pg_attribute
+     where attrelid = to_regclass(${relation}) and attnum > 0 and not attisdropped
+  `.execute(trx)
+  const [a, b] = await Promise.all([columns(view), columns(table)])
+  return a.rows[0]?.columns != null && a.rows[0]?.columns === b.rows[0]?.columns
+}
+
+export async function dropGeneration(
+  db: Kysely<Database>,
+  projection: Projection,
+  generation: number,
+): Promise<void> {
+  await sql`drop schema if exists ${sql.id(generationSchema(projection.name, generation))} cascade`.execute(
+    db,
+  )
+  await db
+    .deleteFrom('projection_checkpoints')
+    .where('name', '=', projection.name)
+    .where('generation', '=', generation)
+    .execute()
+}

@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely'
+import type { RecordedEvent } from '../catalogue/event-type.js'
+
+/**
+ * A read model: its tables and how a batch of events changes them. The projector runs it in
+ * the background, inside one transaction per batch together with its checkpoint, with the
+ * tables of the generation being written first on the search path — so `apply` names its
+ * tables unqualified. Queries read the live generation through the views in `readSchema(name)`.
+ */
+export interface Projection<Tables = unknown> {
+  /** kebab-case: `price-list`. */
+  readonly name: string
+  readonly description: string
+  /** Table name → `create table` body: `(column type, …)`. */
+  readonly tables: Readonly<Record<string, string>>
+  /** Index definitions without the name: `price_points (product, component, effective_from)`. */
+  readonly indexes: readonly string[]
+  /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
+  apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
+}
+
+/** The schema whose views show a projection's live tables. */
+export function readSchema(name: string): string {
+  return `rm_${name.replaceAll('-', '_')}`
+}
+
+/** The schema holding one generation's tables. */
+export function generationSchema(name: string, generation: number): string {
+  return `${readSchema(name)}_g${generation}`
+}
+
+/** Declares a read model; its table types stay inside its own file. */
+export function defineProjection<Tables>(projection: Projection<Tables>): Projection {
+  return projection as unknown as Projection
+}

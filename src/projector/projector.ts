@@ -1,0 +1,175 @@
+import type { Kysely } from 'kysely'
+import pg from 'pg'
+import type { Database } from '../db/schema.js'
+import type { EventStore } from '../store/event-store.js'
+import { catchUp } from './catch-up.js'
+import type { Projection } from './projection.js'
+import { WakeSignal } from './wake-signal.js'
+
+export interface ProjectorLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface ProjectorOptions {
+  readonly db: Kysely<Database>
+  readonly store: EventStore
+  readonly projections: readonly Projection[]
+  /** Where to LISTEN for appends (a connection of its own, outside the pool). */
+  readonly databaseUrl: string
+  readonly log: ProjectorLog
+  readonly batchSize?: number
+  /** Catch up at least this often even without a notification. */
+  readonly sweepMs?: number
+  readonly maxBackoffMs?: number
+}
+
+export interface Projector {
+  /** Makes every projection look for new events now (in-process appends call this). */
+  wake(): void
+  /** Stops after the batches in flight; bounded by one batch per projection. */
+  stop(): Promise<void>
+}
+
+/**
+ * Keeps every projection caught up with the log, in the background. Appends wake it through
+ * PostgreSQL NOTIFY (any process) and `wake()` (this process); a sweep every `sweepMs` catches
+ * anything a lost connection missed. A projection whose handler throws is retried with
+ * exponential backoff and reported as failing, without holding up the others.
+ */
+export function startProjector(options: ProjectorOptions): Projector {
+  const { db, store, log } = options
+  const batchSize = options.batchSize ?? 1000
+  const sweepMs = options.sweepMs ?? 1000
+  const maxBackoffMs = options.maxBackoffMs ?? 60_000
+  const signal = new WakeSignal()
+  let stopped = false
+
+  const runners = options.projections.map((projection) => runProjection(projection))
+  const listener = listenForAppends(options.databaseUrl, signal, log, () => stopped)
+
+  async function runProjection(projection: Projection): Promise<void> {
+    let failures = 0
+    while (!stopped) {
+      const seen = signal.mark()
+      try {
+        const generation = await liveGeneration(db, projection.name)
+        if (generation !== undefined) await catchUp(db, store, projection, generation, batchSize)
+        if (failures > 0) {
+          failures = 0
+          await markRunning(db, projection.name)
+          log.info({ projection: projection.name }, 'projection recovered')
+        }
+      } catch (error) {
+        if (stopped) return
+        failures++
+        const delay = Math.min(maxBackoffMs, 500 * 2 ** (failures - 1))
+        log.error({ projection: projection.name, err: error, retryInMs: delay }, 'projection failed')
+        await markFailing(db, projection.name, error, failures).catch(() => {})
+        await sleepUnlessStopped(delay)
+        continue
+      }
+      await signal.wait(sweepMs, seen)
+    }
+  }
+
+  async function sleepUnlessStopped(ms: number): Promise<void> {
+    const until = Date.now() + ms
+    while (!stopped && Date.now() < until) await signal.wait(Math.min(250, until - Date.now()), signal.mark())
+  }
+
+  return {
+    wake: () => signal.wake(),
+    async stop() {
+      stopped = true
+      signal.wake()
+      await Promise.all(runners)
+      await listener.close()
+    },
+  }
+}
+
+async function liveGeneration(db: Kysely<Database>, name: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('projections')
+    .select('live_generation')
+    .where('name', '=', name)
+    .executeTakeFirst()
+  return row?.live_generation
+}
+
+async function markFailing(
+  db: Kysely<Database>,
+  name: string,
+  error: unknown,
+  failures: number,
+): Promise<void> {
+  await db
+    .updateTable('projections')
+    .set({
+      status: 'failing',
+      failures,
+      last_error: error instanceof Error ? error.message : String(error),
+      last_error_at: new Date(),
+    })
+    .where('name', '=', name)
+    .execute()
+}
+
+async function markRunning(db: Kysely<Database>, name: string): Promise<void> {
+  await db
+    .updateTable('projections')
+    .set({ status: 'running', failures: 0 })
+    .where('name', '=', name)
+    .execute()
+}
+
+/** LISTEN on a dedicated connection; reconnects after a second when the server goes away. */
+function listenForAppends(
+  url: string,
+  signal: WakeSignal,
+  log: ProjectorLog,
+  isStopped: () => boolean,
+): { close(): Promise<void> } {
+  let client: pg.Client | undefined
+  let retry: NodeJS.Timeout | undefined
+
+  const scheduleRetry = () => {
+    if (isStopped() || retry) return
+    retry = setTimeout(() => {
+      retry = undefined
+      void connect()
+    }, 1000)
+  }
+  const connect = async () => {
+    if (isStopped()) return
+    const next = new pg.Client({ connectionString: url, application_name: 'market-timeline-listener' })
+    next.on('notification', () => signal.wake())
+    next.on('error', () => {
+      /* 'end' follows and reconnects */
+    })
+    next.on('end', () => {
+      if (client === next) client = undefined
+      scheduleRetry()
+    })
+    try {
+      await next.connect()
+      await next.query('listen mt_events')
+      client = next
+      signal.wake() // catch up on whatever was appended while not listening
+    } catch (error) {
+      log.warn({ err: error }, 'cannot listen for appends; retrying in 1 s')
+      await next.end().catch(() => {})
+      scheduleRetry()
+    }
+  }
+  void connect()
+
+  return {
+    async close() {
+      clearTimeout(retry)
+      await client?.end().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,48 @@
+import type PgBoss from 'pg-boss'
+import type { Catalogue } from './catalogue/catalogue.js'
+import type { DatabaseHandle } from './db/connect.js'
+import { ensureProjections } from './projector/generations.js'
+import type { Projection } from './projector/projection.js'
+import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
+import { REBUILD_QUEUE, workRebuilds } from './projector/rebuild-jobs.js'
+import { createEventStore } from './store/event-store.js'
+
+export interface WorkerDependencies {
+  readonly database: DatabaseHandle
+  readonly databaseUrl: string
+  readonly catalogue: Catalogue
+  readonly projections: readonly Projection[]
+  readonly boss: PgBoss
+  readonly marketTz: string
+  readonly log: ProjectorLog
+  readonly batchSize?: number
+}
+
+export interface Worker {
+  readonly projector: Projector
+  /** Stops taking work, finishes the batches and jobs in flight, and returns. */
+  stop(): Promise<void>
+}
+
+/** The background role: keeps the projections caught up and runs rebuild jobs. Any number may run. */
+export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
+  const { db } = deps.database
+  const store = createEventStore(db, deps.catalogue, deps.marketTz)
+  await ensureProjections(db, deps.projections)
+  const projector = startProjector({
+    db,
+    store,
+    projections: deps.projections,
+    databaseUrl: deps.databaseUrl,
+    log: deps.log,
+    ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
+  })
+  await workRebuilds(deps.boss, { db, store, projections: deps.projections, log: deps.log })
+  return {
+    projector,
+    async stop() {
+      await deps.boss.offWork(REBUILD_QUEUE)
+      await projector.stop()
+    },
+  }
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { catalogue } from '../events/index.js'
+import { defaultSeedsDir, loadSeeds } from '../src/seeding.js'
+import { startTestApp, type TestApp } from './support/app.js'
+
+/** The read models over the article's facts, built by a real worker in the background. */
+let t: TestApp
+let head = 0
+
+beforeAll(async () => {
+  t = await startTestApp({ worker: true })
+  await loadSeeds(t.store, catalogue, defaultSeedsDir)
+  head = await t.store.headPosition()
+})
+afterAll(() => t.close())
+
+const get = async (url: string) => {
+  const sep = url.includes('?') ? '&' : '?'
+  const res = await t.app.inject(`${url}${sep}consistentWith=${head}`)
+  expect(res.statusCode, res.body).toBe(200)
+  return res.json()
+}
+
+const priceOf = (
+  body: { prices: Array<{ product: string; component: string; amount: string }> },
+  product: string,
+) => body.prices.find((p) => p.product === product)
+
+describe('what the articles tell, as of any date', () => {
+  it("gives Qwen-Long's input price before and after the May 2024 cut", async () => {
+    const before = await get('/v1/prices?asOf=2024-05-10&product=qwen-long')
+    expect(before.prices).toEqual([
+      expect.objectContaining({
+        product: 'qwen-long',
+        component: 'input',
+        amount: '0.02',
+        currency: 'CNY',
+        effectiveFrom: null,
+      }),
+    ])
+    const after = await get('/v1/prices?asOf=2024-06-30&product=qwen-long')
+    expect(after.prices).toEqual([
+      expect.objectContaining({
+        amount: '0.0005',
+        unit: '1K tokens',
+        effectiveFrom: '2024-05-21T00:00:00.000Z',
+        company: 'alibaba-cloud',
+        productName: 'Qwen-Long',
+      }),
+    ])
+  })
+
+  it("gives hunyuan-lite's price and context window before and after", async () => {
+    expect(priceOf(await get('/v1/prices?asOf=2024-05-01'), 'hunyuan-lite')?.amount).toBe('0.008')
+    expect(priceOf(await get('/v1/prices?asOf=2024-05-22'), 'hunyuan-lite')?.amount).toBe('0')
+    const timeline = await get('/v1/timeline?subject=hunyuan-lite&type=product.updated')
+    expect(timeline.events[0].data).toMatchObject({
+      previousContextWindowTokens: 4000,
+      contextWindowTokens: 256000,
+    })
+    expect(timeline.events[0].summary).toContain('4,000 → 256,000 tokens')
+  })
+
+  it('knows ERNIE Speed and ERNIE Lite are free from 2024-05-21, and nothing of their price before', async () => {
+    const after = await get('/v1/prices?asOf=2024-05-21&company=baidu')
+    expect(after.prices.map((p: { product: string; amount: string }) => [p.product, p.amount])).toEqual([
+      ['ernie-lite', '0'],
+      ['ernie-speed', '0'],
+    ])
+    expect((await get('/v1/prices?asOf=2024-05-20&company=baidu')).prices).toEqual([])
+  })
+
+  it('lists a product price history in valid-time order', async () => {
+    const body = await get('/v1/products/qwen-long/prices')
+    expect(body.changes).toEqual([
+      expect.objectContaining({
+        component: 'input',
+        amount: '0.0005',
+        previousAmount: '0.02',
+        occurredAt: '2024-05-21',
+      }),
+    ])
+  })
+
+  it('tells the timeline in valid-time order with summaries', async () => {
+    const body = await get('/v1/timeline?type=price.*')
+    expect(body.events.map((e: { summary: string }) => e.summary)).toContain(
+      'Alibaba Cloud cut Qwen-Long input price 0.02 → 0.0005 CNY/1K tokens (-97.5%)',
+    )
+    const dates = body.events.map((e: { effectiveFrom: string }) => e.effectiveFrom)
+    expect(dates).toEqual([...dates].sort())
+  })
+
+  it('pages the timeline with an opaque cursor', async () => {
+    const all = (await get('/v1/timeline?limit=1000')).events
+    const seen: unknown[] = []
+    let next: string | null = null
+    for (let page = 0; page < 100; page++) {
+      const body = await get(`/v1/timeline?limit=7${next ? `&next=${next}` : ''}`)
+      seen.push(...body.events)
+      next = body.next
+      if (!next) break
+    }
+    expect(seen).toEqual(all)
+  })
+
+  it('reports every projection caught up to the head', async () => {
+    const res = await t.app.inject('/v1/projections')
+    const statuses = res.json()
+    expect(statuses.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(['entities', 'price-list', 'timeline']),
+    )
+    for (const s of statuses)
+      expect(s).toMatchObject({ position: head, headPosition: head, lag: 0, status: 'running' })
+  })
+})
+
+describe('bad point-in-time parameters', () => {
+  it.each([
+    ['/v1/prices?asOf=2024-02-30', '/asOf'],
+    ['/v1/prices?knownAt=2024-13', '/knownAt'],
+    ['/v1/prices?asOf=yesterday', '/asOf'],
+    ['/v1/prices?consistentWith=-1', '/consistentWith'],
+    ['/v1/prices?product=Qwen Long', '/product'],
+    ['/v1/timeline?next=%24%24', '/next'],
+    ['/v1/timeline?type=nothing.*', '/type'],
+    ['/v1/funding?from=2024-5', '/from'],
+  ])('%s is a 400 naming %s', async (url, path) => {
+    const res = await t.app.inject(url)
+    expect(res.statusCode).toBe(400)
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path)
+  })
+})

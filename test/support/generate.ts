@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto'
+import type { EventInput } from '../../src/catalogue/envelope.js'
+
+/** A small deterministic PRNG (mulberry32), so generated histories are reproducible from a seed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A stable UUID-shaped id from a seed and counter, so regenerated histories have the same ids. */
+function idOf(seed: number, n: number): string {
+  const h = createHash('sha1').update(`${seed}:${n}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * A market history that looks like the real thing: companies with products, price changes
+ * (some back-dated, some with previousAmount), alliances with joins and leaves, funding
+ * rounds, partnerships, metrics, and retractions of earlier events.
+ */
+export function* generateHistory(
+  seed: number,
+  count: number,
+  options: { companies?: number } = {},
+): Generator<EventInput> {
+  const rnd = random(seed)
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T
+  const companies = Array.from({ length: options.companies ?? 40 }, (_, i) => `company-${i}`)
+  const products = companies.flatMap((c, i) =>
+    [0, 1, 2].map((k) => ({ slug: `model-${i}-${k}`, company: c })),
+  )
+  const alliances = Array.from({ length: 8 }, (_, i) => `alliance-${i}`)
+  const emitted: Array<{ id: string; subject: string }> = []
+  let n = 0
+  const date = () => {
+    const year = 2020 + Math.floor(rnd() * 5)
+    const month = String(1 + Math.floor(rnd() * 12)).padStart(2, '0')
+    const day = String(1 + Math.floor(rnd() * 28)).padStart(2, '0')
+    return rnd() < 0.3 ? `${year}-${month}` : `${year}-${month}-${day}`
+  }
+  const make = (
+    type: string,
+    subject: string,
+    data: Record<string, unknown>,
+    occurredAt = date(),
+  ): EventInput => {
+    const id = idOf(seed, n++)
+    emitted.push({ id, subject })
+    return { id, type, subject, occurredAt, data }
+  }
+
+  for (const c of companies) {
+    if (n >= count) return
+    yield make(
+      'entity.registered',
+      c,
+      { kind: 'company', name: `Company ${c.slice(8)}`, localName: `公司${c.slice(8)}` },
+      '2019',
+    )
+  }
+  for (const p of products) {
+    if (n >= count) return
+    yield make(
+      'product.launched',
+      p.slug,
+      { company: p.company, name: `Model ${p.slug.slice(6)}`, category: 'llm' },
+      '2020',
+    )
+  }
+  for (const a of alliances) {
+    if (n >= count) return
+    yield make(
+      'alliance.formed',
+      a,
+      {
+        name: `Alliance ${a.slice(9)}`,
+        conveners: [pick(companies)],
+        members: [pick(companies), pick(companies)].filter((m, i, all) => all.indexOf(m) === i),
+      },
+      '2021',
+    )
+  }
+  while (n < count) {
+    const roll = rnd()
+    if (roll < 0.6) {
+      const p = pick(products)
+      const amount = (Math.floor(rnd() * 2000) / 10000).toString()
+      const data: Record<string, unknown> = {
+        component: pick(['input', 'output']),
+        amount,
+        currency: 'CNY',
+        unit: '1K tokens',
+      }
+      if (rnd() < 0.3) data.previousAmount = (Math.floor(rnd() * 2000) / 10000).toString()
+      yield make('price.changed', p.slug, data)
+    } else if (roll < 0.72) {
+      yield make(rnd() < 0.7 ? 'alliance.member_joined' : 'alliance.member_left', pick(alliances), {
+        member: pick(companies),
+      })
+    } else if (roll < 0.8) {
+      const data: Record<string, unknown> = {
+        round: pick(['A', 'B', 'C', 'strategic']),
+        amount: { value: String(Math.floor(rnd() * 1000) * 1_000_000), currency: pick(['USD', 'CNY']) },
+        investors: [pick(companies)],
+      }
+      if (rnd() < 0.5)
+        data.valuation = {
+          value: String(Math.floor(rnd() * 100) * 100_000_000),
+          currency: 'USD',
+          qualifier: 'over',
+        }
+      yield make('funding.round_closed', pick(companies), data)
+    } else if (roll < 0.85) {
+      const [a, b] = [pick(companies), pick(companies)]
+      if (a !== b) yield make('partnership.announced', a, { parties: [a, b], summary: 'joint work' })
+    } else if (roll < 0.9) {
+      const [a, b] = [pick(companies), pick(companies)]
+      if (a !== b) yield make('stake.acquired', a, { company: b })
+    } else if (roll < 0.97) {
+      yield make('metric.reported', pick(companies), {
+        metric: 'customers',
+        value: String(Math.floor(rnd() * 100000)),
+      })
+    } else {
+      const target = pick(emitted.slice(-2000))
+      yield make('event.retracted', target.subject, { eventId: target.id, reason: 'corrected' })
+    }
+  }
+}
+
+/** Splits a history into batches for appending. */
+export function* batches<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = []
+  for (const item of items) {
+    batch.push(item)
+    if (batch.length === size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length) yield batch
+}
