@@ -70,6 +70,52 @@ describe('what the articles tell, as of any date', () => {
     expect((await get('/v1/prices?asOf=2024-05-20&company=baidu')).prices).toEqual([])
   })
 
+  it("names the members of each of Volcano Engine's alliances, from May 2024 on", async () => {
+    const body = await get('/v1/alliances?asOf=2024-06-30')
+    const members = Object.fromEntries(
+      body.alliances.map((a: { alliance: string; members: Array<{ member: string }> }) => [
+        a.alliance,
+        a.members.map((m) => m.member),
+      ]),
+    )
+    expect(members).toEqual({
+      'auto-llm-ecosystem-alliance': ['geely-auto', 'great-wall-motor', 'im-motors', 'jetour', 'seres'],
+      'smart-device-llm-alliance': ['asus', 'honor', 'oppo', 'samsung', 'vivo', 'xiaomi'],
+    })
+    const auto = await get('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-06-30')
+    expect(auto).toMatchObject({ name: 'Automotive Large Model Ecosystem Alliance', conveners: ['volcano-engine', 'china-ev100'] })
+    expect((await get('/v1/alliances?asOf=2024-04-30')).alliances).toEqual([])
+    expect((await t.app.inject('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-04-30')).statusCode).toBe(404)
+  })
+
+  it("tells how much Baichuan had raised, and 01.AI's valuation, by the end of June 2024", async () => {
+    const baichuan = await get('/v1/companies/baichuan?asOf=2024-06-30')
+    expect(baichuan.fundingRounds).toEqual([
+      expect.objectContaining({ round: 'A1', amount: { value: '300000000', currency: 'USD' } }),
+    ])
+    const zeroOne = await get('/v1/companies/01-ai?asOf=2024-06-30')
+    expect(zeroOne.latestValuation).toMatchObject({ value: '1000000000', currency: 'USD', qualifier: 'over' })
+    expect((await get('/v1/companies/baichuan?asOf=2023-09-30')).fundingRounds).toEqual([])
+    const rounds = await get('/v1/funding?from=2023&to=2023')
+    expect(rounds.rounds.map((r: { company: string }) => r.company)).toEqual(['baichuan', '01-ai'])
+  })
+
+  it("shows Baidu's products, stakes and Volcano Engine's alliances in company profiles", async () => {
+    const baidu = await get('/v1/companies/baidu?asOf=2024-06-30')
+    expect(baidu.products.map((p: { product: string }) => p.product)).toEqual(
+      expect.arrayContaining(['ernie-speed', 'ernie-lite']),
+    )
+    expect(baidu.stakes.held.map((s: { company: string }) => s.company)).toEqual(['westlake-xinchen', 'zhuhai-biyou'])
+    const volcano = await get('/v1/companies/volcano-engine?asOf=2024-06-30')
+    expect(volcano.alliances.map((a: { alliance: string; role: string }) => [a.alliance, a.role])).toEqual([
+      ['auto-llm-ecosystem-alliance', 'convener'],
+      ['smart-device-llm-alliance', 'convener'],
+    ])
+    const kunlun = await get('/v1/companies/kunlun-tech?asOf=2024-06-30')
+    expect(kunlun.partnerships[0].parties.map((p: { party: string }) => p.party)).toEqual(['kunlun-tech', 'migu-music'])
+    expect((await t.app.inject('/v1/companies/nobody-at-all')).statusCode).toBe(404)
+  })
+
   it('lists a product price history in valid-time order', async () => {
     const body = await get('/v1/products/qwen-long/prices')
     expect(body.changes).toEqual([

@@ -47,6 +47,12 @@ describe('npm start with no DATABASE_URL', () => {
     expect(firstCount).toBeGreaterThan(50)
   })
 
+  it('keeps the read models up to date in the same process', async () => {
+    const url = `${service?.baseUrl}/v1/prices?asOf=2024-06-30&product=qwen-long&consistentWith=${firstCount}`
+    const body = (await (await fetch(url)).json()) as { prices: Array<{ amount: string }> }
+    expect(body.prices.map((p) => p.amount)).toEqual(['0.0005'])
+  })
+
   it('stops the database with the service on SIGTERM', async () => {
     expect(await service?.stop('SIGTERM')).toBe(0)
     expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)

@@ -41,6 +41,8 @@ export async function buildApp({
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
     },
     bodyLimit: config.bodyLimit,
+    // Responses are serialised from the same schemas; the serialiser need not check our own format.
+    serializerOpts: { ajv: { formats: { 'market-date': true } } },
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
