@@ -43,6 +43,7 @@ export const allianceMembershipProjection = defineProjection<Tables>({
     membership_changes: `(alliance text not null, member text not null,
       change text not null check (change in ('joined', 'left')), ${changePointColumns})`,
   },
+  eventTypes: ['alliance.formed', 'alliance.member_joined', 'alliance.member_left', 'event.retracted'],
   indexes: [
     'alliances (alliance, effective_from, position)',
     'alliances using gin (conveners)',

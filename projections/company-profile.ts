@@ -55,6 +55,13 @@ export const companyProfileProjection = defineProjection<Tables>({
     company_relations: `(company text not null, kind text not null, counterpart text, parties text[], name text,
       summary text, ${changePointColumns})`,
   },
+  eventTypes: [
+    'product.launched',
+    'entity.registered',
+    'partnership.announced',
+    'stake.acquired',
+    'event.retracted',
+  ],
   indexes: [
     'company_products (company)',
     'company_products (product, effective_from, position)',

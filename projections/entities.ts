@@ -35,6 +35,7 @@ export const entitiesProjection = defineProjection<Tables>({
   tables: {
     entities: `(slug text not null, kind text not null, name text not null, local_name text, owner text, category text, ${changePointColumns})`,
   },
+  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed', 'event.retracted'],
   indexes: ['entities (slug, position)', 'entities (event_id)'],
   async apply(db, events) {
     await insertRows(db, 'entities', events.flatMap(entityRowOf))

@@ -37,6 +37,7 @@ export const fundingProjection = defineProjection<Tables>({
       valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
       occurred_at text not null, precision text not null, ${changePointColumns})`,
   },
+  eventTypes: ['funding.round_closed', 'event.retracted'],
   indexes: [
     'funding_rounds (company, effective_from, position)',
     'funding_rounds (effective_from, position)',

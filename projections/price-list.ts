@@ -39,6 +39,7 @@ export const priceListProjection = defineProjection<Tables>({
       unit text not null, previous_amount text, occurred_at text not null, precision text not null, ${changePointColumns})`,
     price_keys: '(product text not null, component text not null, primary key (product, component))',
   },
+  eventTypes: ['price.changed', 'event.retracted'],
   indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
   async apply(db, events) {
     const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)

@@ -89,6 +89,7 @@ async function run(
       catalogue,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
+      databaseUrl: runtime.url,
     })
     await parts.app.listen({ port: config.port, host: config.host })
     parts.app.log.info(

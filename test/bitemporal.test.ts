@@ -108,3 +108,21 @@ describe('read-your-writes', () => {
     expect(await amount('model-e', '2024-12', undefined, event?.position)).toBe('7')
   })
 })
+
+describe('answers kept between requests', () => {
+  it('are dropped as soon as a back-dated fact reaches the read model', async () => {
+    const [first] = await append(price('model-f', '2024-01', '10'))
+    expect(await amount('model-f', '2024-06', undefined, first?.position)).toBe('10')
+    expect(await amount('model-f', '2024-06')).toBe('10')
+    expect(await amount('model-f', '2024-06')).toBe('10')
+
+    const [late] = await append(price('model-f', '2024-03', '20'))
+    expect(await amount('model-f', '2024-06', undefined, late?.position)).toBe('20')
+    let cached = await amount('model-f', '2024-06')
+    for (let i = 0; i < 40 && cached !== '20'; i++) {
+      await sleep(50)
+      cached = await amount('model-f', '2024-06')
+    }
+    expect(cached).toBe('20')
+  })
+})

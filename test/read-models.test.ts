@@ -83,9 +83,14 @@ describe('what the articles tell, as of any date', () => {
       'smart-device-llm-alliance': ['asus', 'honor', 'oppo', 'samsung', 'vivo', 'xiaomi'],
     })
     const auto = await get('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-06-30')
-    expect(auto).toMatchObject({ name: 'Automotive Large Model Ecosystem Alliance', conveners: ['volcano-engine', 'china-ev100'] })
+    expect(auto).toMatchObject({
+      name: 'Automotive Large Model Ecosystem Alliance',
+      conveners: ['volcano-engine', 'china-ev100'],
+    })
     expect((await get('/v1/alliances?asOf=2024-04-30')).alliances).toEqual([])
-    expect((await t.app.inject('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-04-30')).statusCode).toBe(404)
+    expect((await t.app.inject('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-04-30')).statusCode).toBe(
+      404,
+    )
   })
 
   it("tells how much Baichuan had raised, and 01.AI's valuation, by the end of June 2024", async () => {
@@ -105,14 +110,20 @@ describe('what the articles tell, as of any date', () => {
     expect(baidu.products.map((p: { product: string }) => p.product)).toEqual(
       expect.arrayContaining(['ernie-speed', 'ernie-lite']),
     )
-    expect(baidu.stakes.held.map((s: { company: string }) => s.company)).toEqual(['westlake-xinchen', 'zhuhai-biyou'])
+    expect(baidu.stakes.held.map((s: { company: string }) => s.company)).toEqual([
+      'westlake-xinchen',
+      'zhuhai-biyou',
+    ])
     const volcano = await get('/v1/companies/volcano-engine?asOf=2024-06-30')
     expect(volcano.alliances.map((a: { alliance: string; role: string }) => [a.alliance, a.role])).toEqual([
       ['auto-llm-ecosystem-alliance', 'convener'],
       ['smart-device-llm-alliance', 'convener'],
     ])
     const kunlun = await get('/v1/companies/kunlun-tech?asOf=2024-06-30')
-    expect(kunlun.partnerships[0].parties.map((p: { party: string }) => p.party)).toEqual(['kunlun-tech', 'migu-music'])
+    expect(kunlun.partnerships[0].parties.map((p: { party: string }) => p.party)).toEqual([
+      'kunlun-tech',
+      'migu-music',
+    ])
     expect((await t.app.inject('/v1/companies/nobody-at-all')).statusCode).toBe(404)
   })
 

@@ -9,6 +9,7 @@ import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
+import { listeningAnswerCache } from './answer-cache.js'
 import { handleError, handleNotFound } from './problems.js'
 import { eventRoutes } from './routes/events.js'
 import { operationsRoutes } from './routes/operations.js'
@@ -23,6 +24,8 @@ export interface AppDependencies {
   readonly store?: EventStore
   /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
   readonly requestRebuild?: (name: string) => Promise<string>
+  /** Where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
+  readonly databaseUrl?: string
 }
 
 const version = '0.1.0'
@@ -34,6 +37,7 @@ export async function buildApp({
   catalogue,
   store,
   requestRebuild,
+  databaseUrl,
 }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -88,7 +92,10 @@ export async function buildApp({
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
   await app.register(operationsRoutes, { db: database.db })
   await app.register(eventRoutes, { store: eventStore, catalogue, marketTz: config.marketTz })
+  const answers = databaseUrl ? listeningAnswerCache(databaseUrl) : undefined
+  if (answers) app.addHook('onClose', () => answers.close())
   await app.register(readModelRoutes, {
+    ...(answers ? { cache: answers.cache } : {}),
     db: database.db,
     catalogue,
     marketTz: config.marketTz,

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import type { RecordedEvent } from '../catalogue/event-type.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { generationSchema, type Projection } from './projection.js'
@@ -6,6 +7,8 @@ import { generationSchema, type Projection } from './projection.js'
 export interface BatchResult {
   /** Events applied by this call; 0 when the generation was already at the head. */
   readonly applied: number
+  /** True when the batch was full: more of the log may follow. */
+  readonly more: boolean
   /** False when another process holds this generation's batch right now. */
   readonly acquired: boolean
   readonly position: number
@@ -33,26 +36,55 @@ export async function applyNextBatch(
       .forUpdate()
       .skipLocked()
       .executeTakeFirst()
-    if (!checkpoint) return { applied: 0, acquired: false, position: 0 }
+    if (!checkpoint) return { applied: 0, more: false, acquired: false, position: 0 }
 
-    const events = await store.readLogAfter(checkpoint.position, batchSize, trx)
-    const last = events.at(-1)
-    if (!last) return { applied: 0, acquired: true, position: checkpoint.position }
+    const { events, upTo, more } = await readBatch(trx, store, projection, checkpoint.position, batchSize)
+    if (upTo === checkpoint.position) return { applied: 0, more: false, acquired: true, position: upTo }
 
     // The generation's tables come first on the search path: handlers name their tables unqualified.
-    await sql`select set_config('search_path', ${`${generationSchema(projection.name, generation)}, public`}, true)`.execute(
-      trx,
-    )
-    await projection.apply(trx as unknown as Kysely<unknown>, events)
-    await sql`select set_config('search_path', 'public', true)`.execute(trx)
+    if (events.length > 0) {
+      const searchPath = `${generationSchema(projection.name, generation)}, public`
+      await sql`select set_config('search_path', ${searchPath}, true)`.execute(trx)
+      await projection.apply(trx as unknown as Kysely<unknown>, events)
+      await sql`select set_config('search_path', 'public', true)`.execute(trx)
+    }
     await trx
       .updateTable('projection_checkpoints')
-      .set({ position: last.position, updated_at: new Date() })
+      .set({ position: upTo, updated_at: new Date() })
       .where('name', '=', projection.name)
       .where('generation', '=', generation)
       .execute()
-    return { applied: events.length, acquired: true, position: last.position }
+    // Tells API processes, at commit, that cached answers may be out of date.
+    await sql`select pg_notify('mt_read_models', ${projection.name})`.execute(trx)
+    return { applied: events.length, more, acquired: true, position: upTo }
   })
+}
+
+/**
+ * The next `batchSize` positions of the log after `after`, keeping only the projection's event
+ * types. `upTo` is the last position covered, so the checkpoint moves past skipped events too.
+ */
+async function readBatch(
+  trx: Kysely<Database>,
+  store: EventStore,
+  projection: Projection,
+  after: number,
+  batchSize: number,
+): Promise<{ events: RecordedEvent[]; upTo: number; more: boolean }> {
+  if (!projection.eventTypes) {
+    const events = await store.readLogAfter(after, batchSize, trx)
+    return { events, upTo: events.at(-1)?.position ?? after, more: events.length === batchSize }
+  }
+  // Appends are serialised, so every position at or below one visible now is already committed.
+  const { rows } = await sql<{ position: number }>`
+    select position from events where position > ${after} order by position offset ${batchSize - 1} limit 1
+  `.execute(trx)
+  const full = rows[0]?.position
+  const head = await sql<{ head: number }>`select coalesce(max(position), 0) as head from events`.execute(trx)
+  const upTo = full ?? head.rows[0]?.head ?? after
+  if (upTo <= after) return { events: [], upTo: after, more: false }
+  const events = await store.query({ after, upTo, types: projection.eventTypes, limit: batchSize }, trx)
+  return { events, upTo, more: full !== undefined }
 }
 
 /** Applies batches until the generation reaches the head of the log (or another process holds it). */
@@ -69,6 +101,6 @@ export async function catchUp(
     const result = await applyNextBatch(db, store, projection, generation, batchSize)
     onBatch?.(result)
     total += result.applied
-    if (!result.acquired || result.applied < batchSize) return total
+    if (!result.acquired || !result.more) return total
   }
 }

@@ -15,6 +15,11 @@ export interface Projection<Tables = unknown> {
   readonly tables: Readonly<Record<string, string>>
   /** Index definitions without the name: `price_points (product, component, effective_from)`. */
   readonly indexes: readonly string[]
+  /**
+   * The event types `apply` uses; the projector reads only these from the log (and still moves
+   * the checkpoint past the others). Unset: every event.
+   */
+  readonly eventTypes?: readonly string[]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
   apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import pg from 'pg'
+import { listen } from '../db/listen.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { catchUp } from './catch-up.js'
@@ -47,7 +47,16 @@ export function startProjector(options: ProjectorOptions): Projector {
   let stopped = false
 
   const runners = options.projections.map((projection) => runProjection(projection))
-  const listener = listenForAppends(options.databaseUrl, signal, log, () => stopped)
+  const listener = listen(
+    options.databaseUrl,
+    'mt_events',
+    () => signal.wake(),
+    (connected, error) => {
+      // After a reconnection, catch up on whatever was appended while not listening.
+      if (connected) signal.wake()
+      else if (error) log.warn({ err: error }, 'cannot listen for appends; retrying in 1 s')
+    },
+  )
 
   async function runProjection(projection: Projection): Promise<void> {
     let failures = 0
@@ -123,53 +132,4 @@ async function markRunning(db: Kysely<Database>, name: string): Promise<void> {
     .set({ status: 'running', failures: 0 })
     .where('name', '=', name)
     .execute()
-}
-
-/** LISTEN on a dedicated connection; reconnects after a second when the server goes away. */
-function listenForAppends(
-  url: string,
-  signal: WakeSignal,
-  log: ProjectorLog,
-  isStopped: () => boolean,
-): { close(): Promise<void> } {
-  let client: pg.Client | undefined
-  let retry: NodeJS.Timeout | undefined
-
-  const scheduleRetry = () => {
-    if (isStopped() || retry) return
-    retry = setTimeout(() => {
-      retry = undefined
-      void connect()
-    }, 1000)
-  }
-  const connect = async () => {
-    if (isStopped()) return
-    const next = new pg.Client({ connectionString: url, application_name: 'market-timeline-listener' })
-    next.on('notification', () => signal.wake())
-    next.on('error', () => {
-      /* 'end' follows and reconnects */
-    })
-    next.on('end', () => {
-      if (client === next) client = undefined
-      scheduleRetry()
-    })
-    try {
-      await next.connect()
-      await next.query('listen mt_events')
-      client = next
-      signal.wake() // catch up on whatever was appended while not listening
-    } catch (error) {
-      log.warn({ err: error }, 'cannot listen for appends; retrying in 1 s')
-      await next.end().catch(() => {})
-      scheduleRetry()
-    }
-  }
-  void connect()
-
-  return {
-    async close() {
-      clearTimeout(retry)
-      await client?.end().catch(() => {})
-    },
-  }
 }

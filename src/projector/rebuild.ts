@@ -89,6 +89,7 @@ async function swapIfCaughtUp(
     const views = Object.keys(projection.tables).map((table) => sql.id(readSchema(projection.name), table))
     await sql`lock table ${sql.join(views)} in access exclusive mode`.execute(trx)
     await pointViewsAt(trx, projection, generation)
+    await sql`select pg_notify('mt_read_models', ${projection.name})`.execute(trx)
     await trx
       .updateTable('projections')
       .set({ live_generation: generation, building_generation: null, rebuild_job_id: null })

@@ -19,6 +19,8 @@ export interface AppendResult {
 export interface LogFilter {
   /** Only events after this position. */
   readonly after?: number
+  /** Only events at or before this position. */
+  readonly upTo?: number
   readonly limit: number
   /** Exact type names (patterns are resolved by the caller through the catalogue). */
   readonly types?: readonly string[]
@@ -93,6 +95,7 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
       .orderBy('position')
       .limit(filter.limit)
     if (filter.types) q = q.where('type', 'in', filter.types.length ? [...filter.types] : [''])
+    if (filter.upTo !== undefined) q = q.where('position', '<=', filter.upTo)
     if (filter.subject) q = q.where('subject', '=', filter.subject)
     if (filter.effectiveFrom) q = q.where('effective_from', '>=', filter.effectiveFrom)
     if (filter.effectiveTo) q = q.where('effective_from', '<=', filter.effectiveTo)

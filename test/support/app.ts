@@ -65,6 +65,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database: database.handle,
     catalogue,
     store,
+    databaseUrl: database.url,
     ...(queue ? { requestRebuild: (name: string) => requestRebuild(database.handle.db, queue, name) } : {}),
   })
   await app.ready()

@@ -13,6 +13,7 @@ import type { Database } from '../../db/schema.js'
 import { InvalidInput, NotFound, ReadModelBehind } from '../../errors.js'
 import { waitUntilApplied } from '../../projector/consistency.js'
 import { parseMarketDate } from '../../time/market-date.js'
+import type { AnswerCache } from '../answer-cache.js'
 import {
   AsOf,
   ConsistentWith,
@@ -32,6 +33,8 @@ export interface ReadModelRoutesOptions {
   readonly catalogue: Catalogue
   readonly marketTz: string
   readonly consistencyWaitMs: number
+  /** Answers kept between requests; without it every request queries the read models. */
+  readonly cache?: AnswerCache
 }
 
 const pointInTime = {
@@ -44,7 +47,7 @@ const Json = Type.Unknown()
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async (
   fastify,
-  { db, catalogue, marketTz, consistencyWaitMs },
+  { db, catalogue, marketTz, consistencyWaitMs, cache },
 ) => {
   const app = fastify as TypedApp
 
@@ -63,6 +66,26 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     }
     const now = new Date()
     return { asOf: endOf(q.asOf, 'asOf') ?? now, knownAt: endOf(q.knownAt, 'knownAt') ?? now }
+  }
+
+  /**
+   * Serves `compute` from the answer cache when the request pins its valid time (`asOf` given,
+   * or none used) and does not ask for read-your-writes (then it is computed fresh after the wait).
+   */
+  function answer<T>(
+    route: string,
+    q: { asOf?: string; consistentWith?: number },
+    params: object,
+    compute: () => Promise<T>,
+  ): Promise<T> {
+    if (
+      !cache ||
+      q.consistentWith !== undefined ||
+      (route !== 'history' && route !== 'timeline' && q.asOf === undefined)
+    ) {
+      return compute()
+    }
+    return cache.get(`${route}:${JSON.stringify(params)}`, compute)
   }
 
   function endOf(value: string | undefined, name: string): Date | undefined {
@@ -142,7 +165,12 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     },
     async (request) => {
       const at = await pointOf(request.query, ['price-list'])
-      const changes = await priceHistory(db, request.params.product, at.knownAt)
+      const changes = await answer(
+        'history',
+        request.query,
+        { product: request.params.product, knownAt: request.query.knownAt ?? 'latest' },
+        () => priceHistory(db, request.params.product, at.knownAt),
+      )
       return { product: request.params.product, knownAt: at.knownAt.toISOString(), changes }
     },
   )
@@ -159,7 +187,9 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     },
     async (request) => {
       const at = await pointOf(request.query, ['alliance-membership', 'entities'])
-      const alliances = await alliancesAsOf(db, at)
+      const alliances = await answer('alliances', request.query, cacheKey(at, request.query), () =>
+        alliancesAsOf(db, at),
+      )
       return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), alliances }
     },
   )
@@ -177,7 +207,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     },
     async (request) => {
       const at = await pointOf(request.query, ['alliance-membership', 'entities'])
-      const [alliance] = await alliancesAsOf(db, { ...at, alliance: request.params.alliance })
+      const query = { ...at, alliance: request.params.alliance }
+      const [alliance] = await answer('alliances', request.query, cacheKey(query, request.query), () =>
+        alliancesAsOf(db, query),
+      )
       if (!alliance)
         throw new NotFound(`no alliance '${request.params.alliance}' in effect at ${at.asOf.toISOString()}`)
       return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), ...alliance }
@@ -203,7 +236,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
         'alliance-membership',
         'entities',
       ])
-      const profile = await companyProfileAsOf(db, { company: request.params.company, ...at })
+      const query = { company: request.params.company, ...at }
+      const profile = await answer('company', request.query, cacheKey(query, request.query), () =>
+        companyProfileAsOf(db, query),
+      )
       if (!profile)
         throw new NotFound(
           `nothing is known about '${request.params.company}' at ${at.knownAt.toISOString()}`,
@@ -233,12 +269,15 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     async (request) => {
       const at = await pointOf(request.query, ['funding', 'entities'])
       const { from, to, company } = request.query
-      const rounds = await fundingRounds(db, {
+      const query = {
         ...at,
         ...(from ? { from: startOf(from) } : {}),
         ...(to ? { to: endOf(to, 'to') } : {}),
         ...(company ? { company } : {}),
-      })
+      }
+      const rounds = await answer('funding', request.query, cacheKey(query, request.query), () =>
+        fundingRounds(db, query),
+      )
       return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), rounds }
     },
   )
@@ -274,7 +313,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
       const at = await pointOf(request.query, ['timeline', 'entities'])
       const { from, to, type, subject, limit = 100, next } = request.query
       const after = next ? decodeCursor(next) : undefined
-      const events = await timelinePage(db, catalogue, {
+      const query = {
         knownAt: at.knownAt,
         limit,
         ...(from ? { from: startOf(from) } : {}),
@@ -282,7 +321,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
         ...(type ? { types: resolveTypes(catalogue, type) } : {}),
         ...(subject ? { subject } : {}),
         ...(after ? { after } : {}),
-      })
+      }
+      const events = await answer('timeline', request.query, cacheKey(query, request.query), () =>
+        timelinePage(db, catalogue, query),
+      )
       const last = events.at(-1)
       return {
         knownAt: at.knownAt.toISOString(),
@@ -291,6 +333,11 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
       }
     },
   )
+}
+
+/** The query as a cache key; a defaulted knownAt ("now") stands for the latest the read model knows. */
+function cacheKey(query: object, given: { knownAt?: string }): object {
+  return { ...query, knownAt: given.knownAt === undefined ? 'latest' : (query as { knownAt: Date }).knownAt }
 }
 
 function encodeCursor(effectiveFrom: string, position: number): string {
