@@ -140,11 +140,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     async (request) => {
       const at = await pointOf(request.query, ['price-list', 'entities'])
       const { product, company } = request.query
-      const prices = await priceListAsOf(db, {
-        ...at,
-        ...(product ? { product } : {}),
-        ...(company ? { company } : {}),
-      })
+      const query = { ...at, ...(product ? { product } : {}), ...(company ? { company } : {}) }
+      const prices = await answer('prices', request.query, cacheKey(query, request.query), () =>
+        priceListAsOf(db, query),
+      )
       return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), prices }
     },
   )
