@@ -18,6 +18,12 @@ export interface Config {
   readonly seedOnStart: boolean
   /** How long a query with `consistentWith` waits for the read model before a 503. */
   readonly consistencyWaitMs: number
+  /** `public`: reads need no key. `key`: reads need a key with the read scope. */
+  readonly readAccess: 'public' | 'key'
+  /** Accepted as an admin key (how container deployments bootstrap). */
+  readonly adminApiKey: string | undefined
+  /** Requests per key (or per IP without one) per minute; 0 turns the limit off. */
+  readonly rateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!logLevels.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, not '${env.LOG_LEVEL}'`)
   }
+  if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) {
+    throw new ConfigError('ADMIN_API_KEY must be at least 32 characters long')
+  }
   const seedOnStart = env.SEED_ON_START ?? (env.DATABASE_URL ? 'false' : 'true')
   if (seedOnStart !== 'true' && seedOnStart !== 'false') {
     throw new ConfigError(`SEED_ON_START must be true or false, not '${seedOnStart}'`)
@@ -54,6 +63,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: 1024 * 1024,
     seedOnStart: seedOnStart === 'true',
     consistencyWaitMs: positiveInteger(env, 'CONSISTENCY_WAIT_MS', 10_000),
+    readAccess: oneOf(env, 'READ_ACCESS', ['public', 'key'] as const, 'public'),
+    adminApiKey: env.ADMIN_API_KEY || undefined,
+    rateLimitPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000),
   }
 }
 
@@ -64,4 +76,17 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   if (!Number.isInteger(value) || value < 0)
     throw new ConfigError(`${name} must be a whole number, not '${text}'`)
   return value
+}
+
+function oneOf<const T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  if (!values.includes(text as T))
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, not '${text}'`)
+  return text as T
 }

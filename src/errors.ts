@@ -79,3 +79,15 @@ export class ReadModelBehind extends DomainError {
   readonly status = 503
   readonly title = 'Read model behind'
 }
+
+/** No key, or a key that is unknown or revoked. */
+export class Unauthorized extends DomainError {
+  readonly status = 401
+  readonly title = 'Unauthorized'
+}
+
+/** A valid key without the scope the endpoint needs. */
+export class Forbidden extends DomainError {
+  readonly status = 403
+  readonly title = 'Forbidden'
+}

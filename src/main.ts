@@ -4,6 +4,7 @@ import type PgBoss from 'pg-boss'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
 import { buildApp } from './api/app.js'
+import { countApiKeys, createApiKey } from './auth/api-keys.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { ensureProjections } from './projector/generations.js'
 import { requestRebuild, startJobQueue } from './projector/rebuild-jobs.js'
@@ -65,6 +66,14 @@ async function run(
   parts.boss = await startJobQueue(runtime.url, log, role !== 'api')
   await ensureProjections(db, projections)
 
+  if (runtime.embedded && !config.adminApiKey && (await countApiKeys(db)) === 0) {
+    const key = await createApiKey(db, 'bootstrap admin', ['admin'])
+    // Printed once, on the console and not in the logs; only its hash is stored.
+    console.log(
+      `\nAn admin API key was created for this database. It is shown only now:\n\n  ${key.key}\n\n` +
+        'Use it as "Authorization: Bearer <key>" to append events and manage keys; create more with npm run keys.\n',
+    )
+  }
   if (config.seedOnStart && role === 'all' && (await store.headPosition()) === 0) {
     for (const r of await loadSeeds(store, catalogue))
       log.info({ file: r.file, appended: r.appended }, 'loaded seed facts')

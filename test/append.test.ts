@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 const post = (body: unknown) =>
-  t.app.inject({ method: 'POST', url: '/v1/events', payload: body as Record<string, unknown> })
+  t.inject({ method: 'POST', url: '/v1/events', payload: body as Record<string, unknown> })
 
 const countEvents = async () =>
   Number(
@@ -307,7 +307,7 @@ describe('bad input gets a 4xx problem naming the field, and stores nothing', ()
   })
 
   it('answers malformed JSON with 400', async () => {
-    const res = await t.app.inject({
+    const res = await t.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'content-type': 'application/json' },
@@ -319,7 +319,7 @@ describe('bad input gets a 4xx problem naming the field, and stores nothing', ()
 
   it('answers a body over 1 MiB with 413', async () => {
     const big = JSON.stringify({ events: [registration('big', 'x'.repeat(1024 * 1024))] })
-    const res = await t.app.inject({
+    const res = await t.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'content-type': 'application/json' },
@@ -330,7 +330,7 @@ describe('bad input gets a 4xx problem naming the field, and stores nothing', ()
   })
 
   it('answers a body that is not JSON with 415', async () => {
-    const res = await t.app.inject({
+    const res = await t.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'content-type': 'text/plain' },

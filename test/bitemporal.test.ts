@@ -24,7 +24,7 @@ const price = (subject: string, occurredAt: string, amount: string, previousAmou
 })
 
 async function append(...events: EventInput[]) {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload: { events } })
+  const res = await t.inject({ method: 'POST', url: '/v1/events', payload: { events } })
   expect(res.statusCode, res.body).toBe(201)
   const stored = res.json().events as Array<{ id: string; position: number; recordedAt: string }>
   // recordedAt has millisecond precision: let the clock move on so later appends are strictly later.
@@ -35,7 +35,7 @@ async function append(...events: EventInput[]) {
 async function amount(product: string, asOf: string, knownAt?: string, consistentWith?: number) {
   const params = new URLSearchParams({ product, asOf, ...(knownAt ? { knownAt } : {}) })
   if (consistentWith) params.set('consistentWith', String(consistentWith))
-  const res = await t.app.inject(`/v1/prices?${params}`)
+  const res = await t.inject(`/v1/prices?${params}`)
   expect(res.statusCode, res.body).toBe(200)
   return (res.json().prices[0]?.amount as string | undefined) ?? null
 }
@@ -75,7 +75,7 @@ describe('a retraction', () => {
     expect(await amount('model-c', '2024-03', undefined, p)).toBe('10')
     expect(await amount('model-c', '2024-03', wrong?.recordedAt, p)).toBe('99')
 
-    const timeline = await t.app.inject(`/v1/timeline?subject=model-c&consistentWith=${p}`)
+    const timeline = await t.inject(`/v1/timeline?subject=model-c&consistentWith=${p}`)
     expect(timeline.json().events.map((e: { type: string }) => e.type)).toEqual([
       'price.changed',
       'event.retracted',
@@ -87,8 +87,7 @@ describe('previousAmount', () => {
   it('answers for dates before the change, and yields to an earlier change that is learned later', async () => {
     const [cut] = await append(price('model-d', '2024-05-21', '0.0005', '0.02'))
     const inEffect = async (asOf: string, position?: number) =>
-      (await t.app.inject(`/v1/prices?product=model-d&asOf=${asOf}&consistentWith=${position}`)).json()
-        .prices[0]
+      (await t.inject(`/v1/prices?product=model-d&asOf=${asOf}&consistentWith=${position}`)).json().prices[0]
     expect(await inEffect('2024-05-10', cut?.position)).toMatchObject({ amount: '0.02', effectiveFrom: null })
     expect(await inEffect('2024-05-21', cut?.position)).toMatchObject({ amount: '0.0005' })
     expect(await inEffect('2020', cut?.position)).toMatchObject({ amount: '0.02', effectiveFrom: null })

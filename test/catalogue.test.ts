@@ -162,7 +162,7 @@ describe('schema versions', () => {
         t.database.handle.db,
       )
 
-      const res = await t.app.inject({ method: 'GET', url: `/v1/events/${oldEvent.id}` })
+      const res = await t.inject({ method: 'GET', url: `/v1/events/${oldEvent.id}` })
       expect(res.json().data).toEqual({ amount: '0.02', currency: 'CNY' })
 
       const raw = await sql<{ data: unknown; schema_version: number }>`
@@ -170,7 +170,7 @@ describe('schema versions', () => {
       `.execute(t.database.handle.db)
       expect(raw.rows[0]).toEqual({ data: { price: '0.02 CNY' }, schema_version: 1 })
 
-      const fresh = await t.app.inject({
+      const fresh = await t.inject({
         method: 'POST',
         url: '/v1/events',
         payload: {

@@ -9,24 +9,24 @@ afterAll(() => t.close())
 
 describe('operations', () => {
   it('says the process lives on /health', async () => {
-    const res = await t.app.inject('/health')
+    const res = await t.inject('/health')
     expect(res.json()).toEqual({ status: 'ok' })
   })
 
   it('says ready when the database answers and migrations are applied', async () => {
-    const res = await t.app.inject('/ready')
+    const res = await t.inject('/ready')
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ status: 'ready' })
   })
 
   it('tags every response with a request id, also inside problems', async () => {
-    const res = await t.app.inject('/v1/events?limit=0')
+    const res = await t.inject('/v1/events?limit=0')
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(res.json().requestId).toBe(res.headers['x-request-id'])
   })
 
   it('serves an OpenAPI document describing the events API from the validating schemas', async () => {
-    const res = await t.app.inject('/openapi.json')
+    const res = await t.inject('/openapi.json')
     expect(res.statusCode).toBe(200)
     const doc = res.json()
     expect(doc.openapi).toBe('3.1.0')
@@ -48,7 +48,7 @@ describe('operations', () => {
   })
 
   it('serves the interactive API reference at /docs without any outside host', async () => {
-    const res = await t.app.inject('/docs/')
+    const res = await t.inject('/docs/')
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/text\/html/)
     expect(res.body).not.toMatch(/https?:\/\/(?!localhost)[a-z0-9.-]+\/[^"']*\.(js|css)/i)

@@ -35,12 +35,12 @@ const price = (subject: string, amount: string): EventInput => ({
 })
 
 async function append(events: EventInput[]): Promise<number> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload: { events } })
+  const res = await t.inject({ method: 'POST', url: '/v1/events', payload: { events } })
   return res.json().events.at(-1).position
 }
 
 async function statusOf(name: string) {
-  const statuses = (await t.app.inject('/v1/projections')).json() as Array<Record<string, unknown>>
+  const statuses = (await t.inject('/v1/projections')).json() as Array<Record<string, unknown>>
   return statuses.find((s) => s.name === name)
 }
 
@@ -60,7 +60,7 @@ async function eventually<T>(
 describe('a projection whose handler throws', () => {
   it('is reported failing with its error, retried, and does not hold up the others', async () => {
     const healthy = await append([price('healthy', '1')])
-    expect((await t.app.inject(`/v1/prices?consistentWith=${healthy}`)).statusCode).toBe(200)
+    expect((await t.inject(`/v1/prices?consistentWith=${healthy}`)).statusCode).toBe(200)
 
     const poisoned = await append([price('poison', '2')])
     const failing = await eventually(
@@ -74,7 +74,7 @@ describe('a projection whose handler throws', () => {
     )
     expect(timeline).toMatchObject({ status: 'running', lag: 0 })
 
-    const stuck = await t.app.inject(`/v1/prices?consistentWith=${poisoned}`)
+    const stuck = await t.inject(`/v1/prices?consistentWith=${poisoned}`)
     expect(stuck.statusCode).toBe(503)
     expect(stuck.headers['retry-after']).toBe('1')
     expect(stuck.json().type).toMatch(/read-model-behind/)
@@ -85,7 +85,7 @@ describe('a projection whose handler throws', () => {
       (s) => s?.status === 'running' && s?.lag === 0,
     )
     expect(recovered).toMatchObject({ status: 'running', position: poisoned })
-    const answer = await t.app.inject(`/v1/prices?product=poison&consistentWith=${poisoned}`)
+    const answer = await t.inject(`/v1/prices?product=poison&consistentWith=${poisoned}`)
     expect(answer.json().prices[0].amount).toBe('2')
   })
 })

@@ -25,8 +25,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-const get = (url: string, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'GET', url, headers })
+const get = (url: string, headers: Record<string, string> = {}) => t.inject({ method: 'GET', url, headers })
 const subjects = (events: RecordedEvent[]) => events.map((e) => e.subject)
 
 describe('reading the log', () => {

@@ -16,7 +16,7 @@ afterAll(() => t.close())
 
 const get = async (url: string) => {
   const sep = url.includes('?') ? '&' : '?'
-  const res = await t.app.inject(`${url}${sep}consistentWith=${head}`)
+  const res = await t.inject(`${url}${sep}consistentWith=${head}`)
   expect(res.statusCode, res.body).toBe(200)
   return res.json()
 }
@@ -88,9 +88,7 @@ describe('what the articles tell, as of any date', () => {
       conveners: ['volcano-engine', 'china-ev100'],
     })
     expect((await get('/v1/alliances?asOf=2024-04-30')).alliances).toEqual([])
-    expect((await t.app.inject('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-04-30')).statusCode).toBe(
-      404,
-    )
+    expect((await t.inject('/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-04-30')).statusCode).toBe(404)
   })
 
   it("tells how much Baichuan had raised, and 01.AI's valuation, by the end of June 2024", async () => {
@@ -124,7 +122,7 @@ describe('what the articles tell, as of any date', () => {
       'kunlun-tech',
       'migu-music',
     ])
-    expect((await t.app.inject('/v1/companies/nobody-at-all')).statusCode).toBe(404)
+    expect((await t.inject('/v1/companies/nobody-at-all')).statusCode).toBe(404)
   })
 
   it('lists a product price history in valid-time order', async () => {
@@ -162,7 +160,7 @@ describe('what the articles tell, as of any date', () => {
   })
 
   it('reports every projection caught up to the head', async () => {
-    const res = await t.app.inject('/v1/projections')
+    const res = await t.inject('/v1/projections')
     const statuses = res.json()
     expect(statuses.map((s: { name: string }) => s.name)).toEqual(
       expect.arrayContaining(['entities', 'price-list', 'timeline']),
@@ -183,7 +181,7 @@ describe('bad point-in-time parameters', () => {
     ['/v1/timeline?type=nothing.*', '/type'],
     ['/v1/funding?from=2024-5', '/from'],
   ])('%s is a 400 naming %s', async (url, path) => {
-    const res = await t.app.inject(url)
+    const res = await t.inject(url)
     expect(res.statusCode).toBe(400)
     expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path)
   })

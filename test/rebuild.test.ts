@@ -12,7 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-const query = (asOf: string) => t.app.inject(`/v1/prices?asOf=${asOf}&consistentWith=${head}`)
+const query = (asOf: string) => t.inject(`/v1/prices?asOf=${asOf}&consistentWith=${head}`)
 
 describe('rebuilding a projection', () => {
   it('serves every query from a complete read model while the new one is built, then swaps it in', {
@@ -21,14 +21,14 @@ describe('rebuilding a projection', () => {
     const dates = ['2021-06', '2022-03', '2023-11', '2024-12']
     const before = await Promise.all(dates.map(async (d) => (await query(d)).json().prices))
     const generation = (
-      (await t.app.inject('/v1/projections')).json() as Array<{ name: string; generation: number }>
+      (await t.inject('/v1/projections')).json() as Array<{ name: string; generation: number }>
     ).find((p) => p.name === 'price-list')?.generation
 
-    const started = await t.app.inject({ method: 'POST', url: '/v1/projections/price-list/rebuild' })
+    const started = await t.inject({ method: 'POST', url: '/v1/projections/price-list/rebuild' })
     expect(started.statusCode).toBe(202)
     const { jobId } = started.json()
     expect(jobId).toEqual(expect.any(String))
-    const again = await t.app.inject({ method: 'POST', url: '/v1/projections/price-list/rebuild' })
+    const again = await t.inject({ method: 'POST', url: '/v1/projections/price-list/rebuild' })
     expect(again.json().jobId).toBe(jobId)
 
     // Queries under load until the swap (bounded by the deadline).
@@ -50,7 +50,7 @@ describe('rebuilding a projection', () => {
     let status: { generation: number; rebuild: unknown } | undefined
     while (Date.now() < deadline) {
       status = (
-        (await t.app.inject('/v1/projections')).json() as Array<{
+        (await t.inject('/v1/projections')).json() as Array<{
           name: string
           generation: number
           rebuild: unknown
@@ -70,7 +70,7 @@ describe('rebuilding a projection', () => {
   })
 
   it('answers 404 for a projection that does not exist', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/v1/projections/nothing/rebuild' })
+    const res = await t.inject({ method: 'POST', url: '/v1/projections/nothing/rebuild' })
     expect(res.statusCode).toBe(404)
   })
 })

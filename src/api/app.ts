@@ -1,7 +1,10 @@
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
 import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
@@ -10,8 +13,10 @@ import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
+import { authentication } from './auth.js'
 import { handleError, handleNotFound } from './problems.js'
 import { eventRoutes } from './routes/events.js'
+import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
@@ -56,6 +61,25 @@ export async function buildApp({
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object),
   )
+  await app.register(helmet, { global: true })
+  const verifier = new KeyVerifier(database.db, config.adminApiKey)
+  await app.register(authentication, { verifier, readAccess: config.readAccess })
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: '1 minute',
+      // After authentication, so a key's requests count against the key wherever they come from.
+      hook: 'preValidation',
+      keyGenerator: (request) => (request.caller ? `key:${request.caller.keyId}` : `ip:${request.ip}`),
+      allowList: (request) => request.url === '/health' || request.url === '/ready',
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: 'FST_ERR_RATE_LIMITED',
+        message: `More than ${context.max} requests a minute; retry in ${context.after}.`,
+      }),
+    })
+  }
+
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
   app.addSchema(RecordedEventSchema)
@@ -68,6 +92,12 @@ export async function buildApp({
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' },
+        },
+      },
+      security: [{ apiKey: [] }],
       info: {
         title: 'Market Timeline',
         version,
@@ -81,17 +111,19 @@ export async function buildApp({
           description: 'Point-in-time answers: asOf (valid time) and knownAt (transaction time)',
         },
         { name: 'projections', description: 'The background read models: status and rebuilds' },
+        { name: 'keys', description: 'API keys (admin)' },
         { name: 'operations', description: 'Health and readiness' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
   await app.register(operationsRoutes, { db: database.db })
   await app.register(eventRoutes, { store: eventStore, catalogue, marketTz: config.marketTz })
+  await app.register(keyRoutes, { db: database.db, verifier })
   const answers = databaseUrl ? listeningAnswerCache(databaseUrl) : undefined
   if (answers) app.addHook('onClose', () => answers.close())
   await app.register(readModelRoutes, {

@@ -35,6 +35,8 @@ const domainTypes: Record<string, string> = {
   NotFound: problemType('not-found'),
   DatabaseUnavailable: problemType('database-unavailable'),
   ReadModelBehind: problemType('read-model-behind'),
+  Unauthorized: problemType('unauthorized'),
+  Forbidden: problemType('forbidden'),
 }
 
 export function problem(status: number, detail: string, errors?: readonly FieldError[]): Problem {
@@ -97,8 +99,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       detail: error.message,
       ...(error.errors.length ? { errors: error.errors } : {}),
     }
-    if (error.status === 503)
+    if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="market-timeline"')
+    if (error.status === 503) {
       reply.header('retry-after', error.constructor.name === 'ReadModelBehind' ? '1' : '5')
+    }
     return sendProblem(reply, body)
   }
   if (isDatabaseUnavailable(error)) {

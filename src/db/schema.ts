@@ -34,7 +34,18 @@ export interface ProjectionCheckpointsTable {
   updated_at: ColumnType<Date, string | Date | undefined>
 }
 
+export interface ApiKeysTable {
+  id: string
+  name: string
+  scopes: string[]
+  secret_hash: Buffer
+  created_at: ColumnType<Date, string | Date | undefined, never>
+  last_used_at: ColumnType<Date | null, string | Date | null | undefined>
+  revoked_at: ColumnType<Date | null, string | Date | null | undefined>
+}
+
 export interface Database {
+  api_keys: ApiKeysTable
   events: EventsTable
   projections: ProjectionsTable
   projection_checkpoints: ProjectionCheckpointsTable

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import type PgBoss from 'pg-boss'
 import { catalogue as defaultCatalogue } from '../../events/index.js'
 import { projections as defaultProjections } from '../../projections/index.js'
@@ -13,8 +13,13 @@ import { createEventStore, type EventStore } from '../../src/store/event-store.j
 import { startWorker, type Worker } from '../../src/worker.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 
+/** The admin key every test app accepts (ADMIN_API_KEY). */
+export const testAdminKey = 'test-admin-key-0123456789abcdef0123456789'
+
 export interface TestApp {
   readonly app: FastifyInstance
+  /** `app.inject` with the admin key, unless the request brings its own Authorization header. */
+  inject(request: string | InjectOptions): Promise<LightMyRequestResponse>
   readonly store: EventStore
   readonly database: TestDatabase
   readonly config: Config
@@ -35,7 +40,12 @@ export interface TestAppOptions {
 
 /** The real app on a fresh database of its own, for `app.inject`; with `worker`, its projections too. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env })
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    ADMIN_API_KEY: testAdminKey,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...options.env,
+  })
   const catalogue = options.catalogue ?? defaultCatalogue
   const projections = options.projections ?? defaultProjections
   const database = await createTestDatabase()
@@ -71,6 +81,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await app.ready()
   return {
     app,
+    inject(request) {
+      const options: InjectOptions = typeof request === 'string' ? { url: request } : request
+      const headers = { authorization: `Bearer ${testAdminKey}`, ...(options.headers ?? {}) }
+      return app.inject({ ...options, headers })
+    },
     store,
     database,
     config,

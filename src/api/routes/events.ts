@@ -42,6 +42,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   app.post(
     '/v1/events',
     {
+      config: { scope: 'write' },
       schema: {
         tags: ['events'],
         summary: 'Append events (atomic batch, idempotent by id)',
@@ -62,6 +63,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   app.get(
     '/v1/events',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['events'],
         summary: 'Read the log in position order',
@@ -107,6 +109,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   app.get(
     '/v1/events/:id',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['events'],
         summary: 'One event by id',
@@ -124,6 +127,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   app.get(
     '/v1/subjects/:subject/events',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['events'],
         summary: "A subject's stream, in version order",

@@ -105,6 +105,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/prices',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: 'Prices in effect as of a date, as known at a date',
@@ -151,6 +152,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/products/:product/prices',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: "A product's price changes in valid-time order, as known at a date",
@@ -177,6 +179,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/alliances',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: 'Alliances and their members as of a date, as known at a date',
@@ -196,6 +199,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/alliances/:alliance',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: 'One alliance and its members as of a date',
@@ -219,6 +223,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/companies/:company',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary:
@@ -250,6 +255,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/funding',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: 'Funding rounds in valid-time order',
@@ -284,6 +290,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   app.get(
     '/v1/timeline',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['read models'],
         summary: 'Events in valid-time order, each with a one-line summary',

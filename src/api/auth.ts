@@ -1,0 +1,51 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { allows, type Caller, type KeyVerifier, type Scope } from '../auth/api-keys.js'
+import { Forbidden, Unauthorized } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs; `none` for operations and docs. Unset under /v1/: admin (fail closed). */
+    scope?: Scope | 'none'
+  }
+  interface FastifyRequest {
+    caller?: Caller
+  }
+}
+
+export interface AuthOptions {
+  readonly verifier: KeyVerifier
+  readonly readAccess: 'public' | 'key'
+}
+
+/** The scope a request needs: the route's own, else admin under /v1/ and none elsewhere. */
+function requiredScope(request: FastifyRequest): Scope | 'none' {
+  return (
+    request.routeOptions.config.scope ?? (request.routeOptions.url?.startsWith('/v1/') ? 'admin' : 'none')
+  )
+}
+
+/**
+ * `Authorization: Bearer <key>` on every request: 401 without a valid key where one is needed
+ * (or with a key that is not valid, anywhere), 403 with a key that lacks the scope.
+ */
+export const authentication = fp(async (app: FastifyInstance, { verifier, readAccess }: AuthOptions) => {
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization
+    if (header !== undefined) {
+      const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
+      if (!token) throw new Unauthorized('use the header Authorization: Bearer <api key>')
+      const caller = await verifier.verify(token)
+      if (!caller) throw new Unauthorized('the API key is not valid, or has been revoked')
+      request.caller = caller
+    }
+    const scope = requiredScope(request)
+    if (scope === 'none' || (scope === 'read' && readAccess === 'public')) return
+    if (!request.caller) throw new Unauthorized(`this endpoint needs an API key with the ${scope} scope`)
+    if (!allows(request.caller, scope)) {
+      throw new Forbidden(
+        `this endpoint needs the ${scope} scope; the key has ${request.caller.scopes.join(', ')}`,
+      )
+    }
+  })
+})
