@@ -34,6 +34,11 @@ async function main(): Promise<void> {
     if (stopping) process.exit(1) // a second signal: leave at once
     stopping = true
     parts.app?.log.info({ signal }, 'shutting down')
+    // Bounded: in-flight requests and jobs get 20 s, then the process leaves anyway.
+    setTimeout(() => {
+      console.error('shutdown took longer than 20 s; exiting')
+      process.exit(1)
+    }, 20_000).unref()
     await parts.app?.close()
     await parts.worker?.stop()
     await parts.boss?.stop({ graceful: true, wait: true, timeout: 10_000 })

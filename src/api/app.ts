@@ -85,8 +85,14 @@ export async function buildApp({
   app.addSchema(RecordedEventSchema)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+  // While shutting down, answers close their connection, so keep-alive clients do not hold the exit up.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (closing) reply.header('connection', 'close')
   })
 
   await app.register(swagger, {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { toFieldErrors } from '../catalogue/validation.js'
+import { isDatabaseUnavailable } from '../db/availability.js'
 import { DomainError, type FieldError } from '../errors.js'
 
 /** RFC 9457 problem details. Every error the API returns has this shape. */
@@ -49,28 +50,6 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
     .code(body.status)
     .type('application/problem+json; charset=utf-8')
     .send({ ...body, requestId: reply.request.id })
-}
-
-/** Connection-level failures: the database is down or restarting, so the request may be retried. */
-const unavailableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-])
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string }).code
-  if (code && unavailableCodes.has(code)) return true
-  const message = (error as Error).message ?? ''
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
 }
 
 const parts: Record<string, string> = { body: '', querystring: '', params: '', headers: '' }

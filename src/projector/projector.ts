@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { isDatabaseUnavailable } from '../db/availability.js'
 import { listen } from '../db/listen.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
@@ -72,6 +73,12 @@ export function startProjector(options: ProjectorOptions): Projector {
         }
       } catch (error) {
         if (stopped) return
+        if (isDatabaseUnavailable(error)) {
+          // Not the projection's fault: try again soon, without backing off or marking it failing.
+          log.warn({ projection: projection.name, err: error }, 'database unavailable; retrying in 1 s')
+          await sleepUnlessStopped(1000)
+          continue
+        }
         failures++
         const delay = Math.min(maxBackoffMs, 500 * 2 ** (failures - 1))
         log.error({ projection: projection.name, err: error, retryInMs: delay }, 'projection failed')

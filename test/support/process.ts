@@ -19,9 +19,9 @@ export function runScript(script: string, env: NodeJS.ProcessEnv, args: string[]
   })
 }
 
-export async function startService(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+export async function startService(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServiceProcess> {
   const port = await freePort()
-  const child = runScript('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', ...env })
+  const child = runScript('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', ...env }, args)
   let log = ''
   child.stdout?.on('data', (chunk) => {
     log += chunk
