@@ -186,3 +186,28 @@ describe('bad point-in-time parameters', () => {
     expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path)
   })
 })
+
+describe('SQL in query parameters', () => {
+  const attacks = ["1' or '1'='1", "x'; drop table events; --", "2024') union select * from api_keys --"]
+  const endpoints: Array<[string, string[]]> = [
+    ['/v1/prices', ['asOf', 'knownAt', 'product', 'company', 'consistentWith']],
+    ['/v1/products/qwen-long/prices', ['knownAt', 'consistentWith']],
+    ['/v1/alliances', ['asOf', 'knownAt', 'consistentWith']],
+    ['/v1/alliances/auto-llm-ecosystem-alliance', ['asOf', 'knownAt']],
+    ['/v1/companies/baidu', ['asOf', 'knownAt']],
+    ['/v1/funding', ['from', 'to', 'asOf', 'knownAt', 'company']],
+    ['/v1/timeline', ['from', 'to', 'type', 'subject', 'knownAt', 'limit', 'next']],
+  ]
+  it.each(endpoints)('%s treats every parameter as data', async (path, params) => {
+    for (const attack of attacks) {
+      for (const param of params) {
+        const res = await t.inject(`${path}?${param}=${encodeURIComponent(attack)}`)
+        expect(res.statusCode, `${path} ${param}`).toBe(400)
+        expect(res.body).not.toMatch(/syntax error at or near|relation "|column "/)
+      }
+      const inPath = await t.inject(`${path.replace(/[^/]+$/, encodeURIComponent(attack))}`)
+      expect([400, 404]).toContain(inPath.statusCode)
+    }
+    expect((await t.store.headPosition()) >= head).toBe(true)
+  })
+})

@@ -47,6 +47,27 @@ describe('npm start with no DATABASE_URL', () => {
     expect(firstCount).toBeGreaterThan(50)
   })
 
+  it('prints an admin key once, which then lets a writer append', async () => {
+    const key = /\n {2}(mt_\S+)\n/.exec(service?.output() ?? '')?.[1]
+    expect(key).toBeDefined()
+    const res = await fetch(`${service?.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          {
+            type: 'entity.registered',
+            subject: 'newcomer',
+            occurredAt: '2024',
+            data: { kind: 'company', name: 'Newcomer' },
+          },
+        ],
+      }),
+    })
+    expect(res.status).toBe(201)
+    firstCount++
+  })
+
   it('keeps the read models up to date in the same process', async () => {
     const url = `${service?.baseUrl}/v1/prices?asOf=2024-06-30&product=qwen-long&consistentWith=${firstCount}`
     const body = (await (await fetch(url)).json()) as { prices: Array<{ amount: string }> }
@@ -64,6 +85,7 @@ describe('npm start with no DATABASE_URL', () => {
     const readyAfter = await waitForOk(`${service.baseUrl}/ready`, 30_000, started)
     console.log(`second start: /ready after ${readyAfter} ms`)
     expect(await countAll(service.baseUrl)).toBe(firstCount)
+    expect(service.output()).not.toContain('An admin API key was created')
     expect(await service.stop('SIGTERM')).toBe(0)
   })
 })
