@@ -124,9 +124,10 @@ function parseRole(arg: string | undefined): Role {
 
 /** A minimal JSON-lines logger for the background parts (the API logs through Fastify's pino). */
 function consoleLog(config: Config) {
-  const quiet = config.logLevel === 'silent' || config.logLevel === 'fatal'
-  const write = (level: string) => (obj: object, msg: string) => {
-    if (quiet || (level === 'info' && ['error', 'warn'].includes(config.logLevel))) return
+  const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+  const threshold = order.indexOf(config.logLevel)
+  const write = (level: 'info' | 'warn' | 'error') => (obj: object, msg: string) => {
+    if (order.indexOf(level) < threshold) return
     const fields = Object.fromEntries(
       Object.entries(obj).map(([k, v]) => [k, v instanceof Error ? { message: v.message, name: v.name } : v]),
     )
