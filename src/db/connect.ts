@@ -28,8 +28,8 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'market-timeline',
-    // An append holds the log's write lock until it commits: a session that sits idle inside a
-    // transaction must not be able to stall every writer and reader behind it.
+    // A session left idle inside a transaction keeps its locks and holds back vacuum; none of
+    // ours should, and a stuck one is ended after 30 s rather than left to stall others.
     options: '-c idle_in_transaction_session_timeout=30000',
     types,
   })
