@@ -1,13 +1,11 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 
@@ -43,7 +41,7 @@ export const allianceMembershipProjection = defineProjection<Tables>({
     membership_changes: `(alliance text not null, member text not null,
       change text not null check (change in ('joined', 'left')), ${changePointColumns})`,
   },
-  eventTypes: ['alliance.formed', 'alliance.member_joined', 'alliance.member_left', 'event.retracted'],
+  eventTypes: ['alliance.formed', 'alliance.member_joined', 'alliance.member_left'],
   indexes: [
     'alliances (alliance, effective_from, position)',
     'alliances using gin (conveners)',
@@ -55,7 +53,6 @@ export const allianceMembershipProjection = defineProjection<Tables>({
   async apply(db, events) {
     await insertRows(db, 'alliances', events.flatMap(allianceRowsOf))
     await insertRows(db, 'membership_changes', events.flatMap(membershipChangesOf))
-    await applyRetractions(db, ['alliances', 'membership_changes'], retractionsIn(events))
   },
 })
 

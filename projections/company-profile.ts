@@ -1,13 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 import { type AllianceMembership, allianceMembershipsOf } from './alliance-membership.js'
@@ -55,13 +53,7 @@ export const companyProfileProjection = defineProjection<Tables>({
     company_relations: `(company text not null, kind text not null, counterpart text, parties text[], name text,
       summary text, ${changePointColumns})`,
   },
-  eventTypes: [
-    'product.launched',
-    'entity.registered',
-    'partnership.announced',
-    'stake.acquired',
-    'event.retracted',
-  ],
+  eventTypes: ['product.launched', 'entity.registered', 'partnership.announced', 'stake.acquired'],
   indexes: [
     'company_products (company)',
     'company_products (product, effective_from, position)',
@@ -72,7 +64,6 @@ export const companyProfileProjection = defineProjection<Tables>({
   async apply(db, events) {
     await insertRows(db, 'company_products', events.flatMap(companyProductRowsOf))
     await insertRows(db, 'company_relations', events.flatMap(companyRelationRowsOf))
-    await applyRetractions(db, ['company_products', 'company_relations'], retractionsIn(events))
   },
 })
 

@@ -1,13 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 
@@ -35,11 +33,10 @@ export const entitiesProjection = defineProjection<Tables>({
   tables: {
     entities: `(slug text not null, kind text not null, name text not null, local_name text, owner text, category text, ${changePointColumns})`,
   },
-  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed', 'event.retracted'],
+  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed'],
   indexes: ['entities (slug, position)', 'entities (event_id)'],
   async apply(db, events) {
     await insertRows(db, 'entities', events.flatMap(entityRowOf))
-    await applyRetractions(db, ['entities'], retractionsIn(events))
   },
 })
 

@@ -1,13 +1,11 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 
@@ -37,7 +35,7 @@ export const fundingProjection = defineProjection<Tables>({
       valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
       occurred_at text not null, precision text not null, ${changePointColumns})`,
   },
-  eventTypes: ['funding.round_closed', 'event.retracted'],
+  eventTypes: ['funding.round_closed'],
   indexes: [
     'funding_rounds (company, effective_from, position)',
     'funding_rounds (effective_from, position)',
@@ -45,7 +43,6 @@ export const fundingProjection = defineProjection<Tables>({
   ],
   async apply(db, events) {
     await insertRows(db, 'funding_rounds', events.flatMap(fundingRoundRowsOf))
-    await applyRetractions(db, ['funding_rounds'], retractionsIn(events))
   },
 })
 

@@ -1,13 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 
@@ -39,7 +37,7 @@ export const priceListProjection = defineProjection<Tables>({
       unit text not null, previous_amount text, occurred_at text not null, precision text not null, ${changePointColumns})`,
     price_keys: '(product text not null, component text not null, primary key (product, component))',
   },
-  eventTypes: ['price.changed', 'event.retracted'],
+  eventTypes: ['price.changed'],
   indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
   async apply(db, events) {
     const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)
@@ -52,7 +50,6 @@ export const priceListProjection = defineProjection<Tables>({
         on conflict do nothing
       `.execute(db)
     }
-    await applyRetractions(db, ['price_points'], retractionsIn(events))
   },
 })
 

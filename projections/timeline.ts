@@ -2,13 +2,11 @@ import { type Kysely, sql } from 'kysely'
 import type { Catalogue } from '../src/catalogue/catalogue.js'
 import type { EventSource, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
-  applyRetractions,
   type ChangePoint,
   changePointColumns,
   insertRows,
   knownAt,
   pointOf,
-  retractionsIn,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 import type { Precision } from '../src/time/market-date.js'
@@ -42,7 +40,6 @@ export const timelineProjection = defineProjection<Tables>({
   ],
   async apply(db, events) {
     await insertRows(db, 'timeline', events.map(timelineRowOf))
-    await applyRetractions(db, ['timeline'], retractionsIn(events))
   },
 })
 

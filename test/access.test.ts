@@ -1,8 +1,7 @@
-import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp, testAdminKey } from './support/app.js'
 import { priceChange } from './support/events.js'
-import { runScript, startService, waitForOk } from './support/process.js'
+import { runToEnd, startService, waitForOk } from './support/process.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -174,18 +173,7 @@ describe('rate limiting', () => {
 })
 
 describe('key management from the command line', () => {
-  const keys = async (...args: string[]) => {
-    const child = runScript('src/cli/keys.ts', { DATABASE_URL: t.database.url }, args)
-    let out = ''
-    child.stdout?.on('data', (chunk) => {
-      out += chunk
-    })
-    child.stderr?.on('data', (chunk) => {
-      out += chunk
-    })
-    const [code] = await once(child, 'exit')
-    return { code, out }
-  }
+  const keys = (...args: string[]) => runToEnd('src/cli/keys.ts', { DATABASE_URL: t.database.url }, args)
 
   it('creates, lists and revokes keys that the API then honours', { timeout: 30_000 }, async () => {
     const created = await keys('create', '--name', 'from the cli', '--scopes', 'write')

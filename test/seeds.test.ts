@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,7 +5,7 @@ import { catalogue } from '../events/index.js'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import { defaultSeedsDir, loadSeeds } from '../src/seeding.js'
 import { startTestApp, type TestApp } from './support/app.js'
-import { runScript } from './support/process.js'
+import { runToEnd } from './support/process.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -82,18 +81,7 @@ describe('the article seeds', () => {
   })
 
   it('load with `npm run seed` into a DATABASE_URL, idempotently', async () => {
-    const runSeed = async () => {
-      const child = runScript('src/cli/seed.ts', { DATABASE_URL: t.database.url })
-      let out = ''
-      child.stdout?.on('data', (chunk) => {
-        out += chunk
-      })
-      child.stderr?.on('data', (chunk) => {
-        out += chunk
-      })
-      const [code] = await once(child, 'exit')
-      return { code, out }
-    }
+    const runSeed = () => runToEnd('src/cli/seed.ts', { DATABASE_URL: t.database.url })
     const count = Number(JSON.parse(await readFile(seedFile, 'utf8')).events.length)
     const result = await runSeed()
     expect(result.code).toBe(0)

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
+import { applyRetractions, changePointColumns, retractionsIn } from './change-points.js'
 import { generationSchema, type Projection } from './projection.js'
 
 export interface BatchResult {
@@ -46,6 +47,7 @@ export async function applyNextBatch(
       const searchPath = `${generationSchema(projection.name, generation)}, public`
       await sql`select set_config('search_path', ${searchPath}, true)`.execute(trx)
       await projection.apply(trx as unknown as Kysely<unknown>, events)
+      await applyRetractions(trx, changePointTables(projection), retractionsIn(events))
       await sql`select set_config('search_path', 'public', true)`.execute(trx)
     }
     await trx
@@ -83,7 +85,8 @@ async function readBatch(
   const head = await sql<{ head: number }>`select coalesce(max(position), 0) as head from events`.execute(trx)
   const upTo = full ?? head.rows[0]?.head ?? after
   if (upTo <= after) return { events: [], upTo: after, more: false }
-  const events = await store.query({ after, upTo, types: projection.eventTypes, limit: batchSize }, trx)
+  const types = [...projection.eventTypes, 'event.retracted']
+  const events = await store.query({ after, upTo, types, limit: batchSize }, trx)
   return { events, upTo, more: full !== undefined }
 }
 
@@ -103,4 +106,10 @@ export async function catchUp(
     total += result.applied
     if (!result.acquired || !result.more) return total
   }
+}
+
+function changePointTables(projection: Projection): string[] {
+  return Object.entries(projection.tables)
+    .filter(([, body]) => body.includes(changePointColumns))
+    .map(([table]) => table)
 }

@@ -11,13 +11,17 @@ export interface Projection<Tables = unknown> {
   /** kebab-case: `price-list`. */
   readonly name: string
   readonly description: string
-  /** Table name → `create table` body: `(column type, …)`. */
+  /**
+   * Table name → `create table` body: `(column type, …)`. A body that includes
+   * `changePointColumns` makes a change-point table: the projector itself marks its rows
+   * retracted when an `event.retracted` names their event.
+   */
   readonly tables: Readonly<Record<string, string>>
   /** Index definitions without the name: `price_points (product, component, effective_from)`. */
   readonly indexes: readonly string[]
   /**
-   * The event types `apply` uses; the projector reads only these from the log (and still moves
-   * the checkpoint past the others). Unset: every event.
+   * The event types `apply` uses; the projector reads only these (and `event.retracted`) from
+   * the log, and still moves the checkpoint past the others. Unset: every event.
    */
   readonly eventTypes?: readonly string[]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */

@@ -19,6 +19,24 @@ export function runScript(script: string, env: NodeJS.ProcessEnv, args: string[]
   })
 }
 
+/** Runs a script to its end; its exit code and everything it printed. */
+export async function runToEnd(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<{ code: number | null; out: string }> {
+  const child = runScript(script, env, args)
+  let out = ''
+  child.stdout?.on('data', (chunk) => {
+    out += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    out += chunk
+  })
+  const [code] = (await once(child, 'exit')) as [number | null]
+  return { code, out }
+}
+
 export async function startService(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServiceProcess> {
   const port = await freePort()
   const child = runScript('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', ...env }, args)
