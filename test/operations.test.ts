@@ -47,6 +47,23 @@ describe('operations', () => {
     expect(params).toEqual(expect.arrayContaining(['after', 'limit', 'type', 'subject', 'from', 'to']))
   })
 
+  it('documents every read model and admin route with its answer and its key', async () => {
+    const doc = (await t.inject('/openapi.json')).json()
+    const ok = (path: string, method = 'get') =>
+      doc.paths[path][method].responses['200'].content['application/json'].schema
+    expect(Object.keys(ok('/v1/prices').properties.prices.items.properties)).toContain('effectiveFrom')
+    expect(Object.keys(ok('/v1/companies/{company}').properties)).toEqual(
+      expect.arrayContaining(['fundingRounds', 'latestValuation', 'alliances', 'partnerships', 'stakes']),
+    )
+    expect(Object.keys(ok('/v1/timeline').properties.events.items.properties)).toContain('summary')
+    expect(Object.keys(ok('/v1/alliances').properties.alliances.items.properties)).toContain('members')
+    expect(Object.keys(ok('/v1/funding').properties.rounds.items.properties)).toContain('valuation')
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/keys', '/v1/projections/{name}/rebuild']),
+    )
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' })
+  })
+
   it('serves the interactive API reference at /docs without any outside host', async () => {
     const res = await t.inject('/docs/')
     expect(res.statusCode).toBe(200)

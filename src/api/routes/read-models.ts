@@ -24,6 +24,14 @@ import {
   ValidFrom,
   ValidTo,
 } from '../parameters.js'
+import {
+  AllianceSchema,
+  CompanyProfileSchema,
+  FundingRoundSchema,
+  PriceChangeSchema,
+  PriceInEffectSchema,
+  TimelineEntrySchema,
+} from '../read-model-schemas.js'
 import { ProblemSchema } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 import { resolveTypes } from './events.js'
@@ -43,7 +51,7 @@ const pointInTime = {
   consistentWith: Type.Optional(ConsistentWith),
 }
 const problems = { 400: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema }
-const Json = Type.Unknown()
+const Instant = Type.String({ format: 'date-time' })
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async (
   fastify,
@@ -120,19 +128,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
           200: Type.Object({
             asOf: Type.String({ format: 'date-time' }),
             knownAt: Type.String({ format: 'date-time' }),
-            prices: Type.Array(
-              Type.Object({
-                product: Type.String(),
-                productName: Type.String(),
-                company: Type.Union([Type.String(), Type.Null()]),
-                component: Type.String(),
-                amount: Type.String(),
-                currency: Type.String(),
-                unit: Type.String(),
-                effectiveFrom: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-                eventId: Type.String({ format: 'uuid' }),
-              }),
-            ),
+            prices: Type.Array(PriceInEffectSchema),
           }),
           ...problems,
         },
@@ -161,7 +157,14 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
           { knownAt: Type.Optional(KnownAt), consistentWith: Type.Optional(ConsistentWith) },
           { additionalProperties: false },
         ),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({
+            product: Type.String(),
+            knownAt: Instant,
+            changes: Type.Array(PriceChangeSchema),
+          }),
+          ...problems,
+        },
       },
     },
     async (request) => {
@@ -184,7 +187,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
         tags: ['read models'],
         summary: 'Alliances and their members as of a date, as known at a date',
         querystring: Type.Object(pointInTime, { additionalProperties: false }),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({ asOf: Instant, knownAt: Instant, alliances: Type.Array(AllianceSchema) }),
+          ...problems,
+        },
       },
     },
     async (request) => {
@@ -205,7 +211,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
         summary: 'One alliance and its members as of a date',
         params: Type.Object({ alliance: Slug }),
         querystring: Type.Object(pointInTime, { additionalProperties: false }),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({ asOf: Instant, knownAt: Instant, ...AllianceSchema.properties }),
+          ...problems,
+        },
       },
     },
     async (request) => {
@@ -230,7 +239,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
           'A company profile as of a date: products, funding, valuation, alliances, partnerships, stakes',
         params: Type.Object({ company: Slug }),
         querystring: Type.Object(pointInTime, { additionalProperties: false }),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({ asOf: Instant, knownAt: Instant, ...CompanyProfileSchema.properties }),
+          ...problems,
+        },
       },
     },
     async (request) => {
@@ -268,7 +280,10 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
           },
           { additionalProperties: false },
         ),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({ asOf: Instant, knownAt: Instant, rounds: Type.Array(FundingRoundSchema) }),
+          ...problems,
+        },
       },
     },
     async (request) => {
@@ -312,7 +327,16 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
           },
           { additionalProperties: false },
         ),
-        response: { 200: Json, ...problems },
+        response: {
+          200: Type.Object({
+            knownAt: Instant,
+            events: Type.Array(TimelineEntrySchema),
+            next: Type.Union([Type.String(), Type.Null()], {
+              description: 'Cursor for the next page; null at the end',
+            }),
+          }),
+          ...problems,
+        },
       },
     },
     async (request) => {
