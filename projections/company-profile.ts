@@ -9,7 +9,8 @@ import {
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 import { type AllianceMembership, allianceMembershipsOf } from './alliance-membership.js'
-import { entityName, entityNames, type FundingRound, fundingRounds } from './funding.js'
+import { entityName, entityNames } from './entities.js'
+import { type FundingRound, fundingRounds } from './funding.js'
 
 /**
  * What a company owns and whom it deals with, as change points: its products (launched, or

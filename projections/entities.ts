@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
@@ -100,4 +100,22 @@ export function nameLookupOf(names: ReadonlyMap<string, EntityName>): NameLookup
     name: (slug) => names.get(slug)?.name ?? slug,
     owner: (slug) => names.get(slug)?.owner ?? undefined,
   }
+}
+
+/** The latest name of `slug` known at `at`, or the slug itself. */
+export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
+  return sql<string>`coalesce((
+    select e.name from rm_entities.entities e
+     where e.slug = ${slug} and ${knownAt('e', at)}
+     order by e.position desc limit 1
+  ), ${slug})`
+}
+
+/** Names of the slugs in the text[] `slugs`, in the same order. */
+export function entityNames(slugs: RawBuilder<unknown>, at: Date): RawBuilder<string[]> {
+  return sql<string[]>`array(
+    select ${entityName(sql.ref('s.slug'), at)}
+      from unnest(${slugs}) with ordinality as s(slug, n)
+     order by s.n
+  )`
 }

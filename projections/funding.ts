@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
@@ -8,6 +8,7 @@ import {
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
+import { entityName, entityNames } from './entities.js'
 
 /** Funding rounds from funding.round_closed, one change point per round. */
 export interface FundingRoundRow extends ChangePoint {
@@ -71,24 +72,6 @@ export function fundingRoundRowsOf(event: RecordedEvent): FundingRoundRow[] {
       ...pointOf(event),
     },
   ]
-}
-
-/** The latest name of `slug` known at `at`, or the slug itself. */
-export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
-  return sql<string>`coalesce((
-    select e.name from rm_entities.entities e
-     where e.slug = ${slug} and ${knownAt('e', at)}
-     order by e.position desc limit 1
-  ), ${slug})`
-}
-
-/** Names of the slugs in the text[] `slugs`, in the same order. */
-export function entityNames(slugs: RawBuilder<unknown>, at: Date): RawBuilder<string[]> {
-  return sql<string[]>`array(
-    select ${entityName(sql.ref('s.slug'), at)}
-      from unnest(${slugs}) with ordinality as s(slug, n)
-     order by s.n
-  )`
 }
 
 export interface Amount {
