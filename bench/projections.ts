@@ -100,7 +100,7 @@ const pct = (values: number[], p: number) =>
   values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0
 
 // As-of queries vs. a trivial route, 10 connections, same process.
-const config = loadConfig({ LOG_LEVEL: 'silent' })
+const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' })
 const app = await buildApp({ config, database: db.handle, catalogue, store, databaseUrl: db.url })
 await sleep(500) // let the answer cache's LISTEN connect
 app.get('/bench/trivial', async () => ({ ok: true }))
