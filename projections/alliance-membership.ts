@@ -8,6 +8,7 @@ import {
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
+import { entityKnownAt } from './entities.js'
 
 /**
  * Alliances and who is in them, as change points: the formation (name, conveners) from
@@ -182,11 +183,7 @@ export async function alliancesAsOf<DB>(
            cm.member, coalesce(ent.name, cm.member) as member_name, cm.since
       from formed f
       left join current_members cm on cm.alliance = f.alliance
-      left join lateral (
-        select e.name from rm_entities.entities e
-         where e.slug = cm.member and ${knownAt('e', q.knownAt)}
-         order by e.position desc limit 1
-      ) ent on true
+      left join lateral ${entityKnownAt(sql.ref('cm.member'), q.knownAt)} ent on true
      order by f.alliance, cm.member
   `.execute(db)
   return groupAlliances(rows)

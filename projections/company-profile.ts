@@ -9,7 +9,7 @@ import {
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
 import { type AllianceMembership, allianceMembershipsOf } from './alliance-membership.js'
-import { entityName, entityNames } from './entities.js'
+import { entityKnownAt, entityName, entityNames } from './entities.js'
 import { type FundingRound, fundingRounds } from './funding.js'
 
 /**
@@ -225,11 +225,7 @@ async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<Identity
       )
     ) as known
       from (select 1) as one
-      left join lateral (
-        select e.name, e.local_name from rm_entities.entities e
-         where e.slug = ${q.company} and ${knownAt('e', at)}
-         order by e.position desc limit 1
-      ) ent on true
+      left join lateral ${entityKnownAt(sql`${q.company}::text`, at)} ent on true
   `.execute(db)
   return rows[0] ?? { name: null, local_name: null, known: false }
 }
@@ -265,11 +261,7 @@ async function productsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<CompanyP
            and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
          order by p.effective_from desc, p.position desc limit 1
       ) launch on true
-      left join lateral (
-        select e.name, e.local_name from rm_entities.entities e
-         where e.slug = l.product and ${knownAt('e', q.knownAt)}
-         order by e.position desc limit 1
-      ) ent on true
+      left join lateral ${entityKnownAt(sql.ref('l.product'), q.knownAt)} ent on true
      where l.company = ${q.company}
      order by l.product
   `.execute(db)

@@ -102,13 +102,21 @@ export function nameLookupOf(names: ReadonlyMap<string, EntityName>): NameLookup
   }
 }
 
-/** The latest name of `slug` known at `at`, or the slug itself. */
-export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
-  return sql<string>`coalesce((
-    select e.name from rm_entities.entities e
+/**
+ * The entity row of `slug` known at `at`, as a subquery for `left join lateral … on true`:
+ * every read model that shows names takes them from here.
+ */
+export function entityKnownAt(slug: RawBuilder<unknown>, at: Date): RawBuilder<unknown> {
+  return sql`(
+    select e.* from rm_entities.entities e
      where e.slug = ${slug} and ${knownAt('e', at)}
      order by e.position desc limit 1
-  ), ${slug})`
+  )`
+}
+
+/** The latest name of `slug` known at `at`, or the slug itself. */
+export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
+  return sql<string>`coalesce((select x.name from ${entityKnownAt(slug, at)} as x), ${slug})`
 }
 
 /** Names of the slugs in the text[] `slugs`, in the same order. */

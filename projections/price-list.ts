@@ -8,6 +8,7 @@ import {
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
+import { entityKnownAt } from './entities.js'
 
 /**
  * Prices per product and component, as change points from price.changed. A change's
@@ -132,11 +133,7 @@ export async function priceListAsOf<DB>(
            and p.effective_from > ${q.asOf} and ${knownAt('p', q.knownAt)}
          order by p.effective_from asc, p.position asc limit 1
       ) nxt on true
-      left join lateral (
-        select e.name, e.owner from rm_entities.entities e
-         where e.slug = k.product and ${knownAt('e', q.knownAt)}
-         order by e.position desc limit 1
-      ) ent on true
+      left join lateral ${entityKnownAt(sql.ref('k.product'), q.knownAt)} ent on true
      where (cur.amount is not null or nxt.previous_amount is not null)
        and (${q.product ?? null}::text is null or k.product = ${q.product ?? null})
        and (${q.company ?? null}::text is null or ent.owner = ${q.company ?? null})
