@@ -24,7 +24,23 @@ export interface Config {
   readonly adminApiKey: string | undefined
   /** Requests per key (or per IP without one) per minute; 0 turns the limit off. */
   readonly rateLimitPerMinute: number
+  readonly webhooks: WebhookConfig
 }
+
+export interface WebhookConfig {
+  /** Allow endpoints on loopback and private networks (cloud metadata addresses stay refused). */
+  readonly allowPrivate: boolean
+  /** Delay before each retry, in ms; the first attempt is immediate. */
+  readonly retryDelaysMs: readonly number[]
+  readonly timeoutMs: number
+  /** An endpoint that has failed every delivery for this long is disabled. */
+  readonly disableAfterMs: number
+  /** Attempts in flight to one endpoint at a time, per worker process. */
+  readonly concurrencyPerEndpoint: number
+}
+
+/** Svix's schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 h in all). */
+export const defaultRetryDelaysSeconds = [5, 300, 1800, 7200, 18000, 36000, 36000] as const
 
 export class ConfigError extends Error {}
 
@@ -66,7 +82,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readAccess: oneOf(env, 'READ_ACCESS', ['public', 'key'] as const, 'public'),
     adminApiKey: env.ADMIN_API_KEY || undefined,
     rateLimitPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000),
+    webhooks: {
+      allowPrivate: oneOf(env, 'WEBHOOK_ALLOW_PRIVATE', ['true', 'false'] as const, 'false') === 'true',
+      retryDelaysMs: retryDelays(env.WEBHOOK_RETRY_DELAYS),
+      timeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+      disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', '5d'),
+      concurrencyPerEndpoint: Math.max(1, positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 10)),
+    },
   }
+}
+
+function retryDelays(text: string | undefined): number[] {
+  if (text === undefined || text.trim() === '') return defaultRetryDelaysSeconds.map((s) => s * 1000)
+  const parts = text.split(',').map((part) => part.trim())
+  const seconds = parts.map(Number)
+  if (parts.some((p) => p === '') || seconds.some((s) => !Number.isFinite(s) || s < 0)) {
+    throw new ConfigError(
+      `WEBHOOK_RETRY_DELAYS must be comma-separated seconds such as '5,300,1800', not '${text}'`,
+    )
+  }
+  return seconds.map((s) => Math.round(s * 1000))
+}
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `5d`, `12h`, `30m`, `45s`, `500ms`, or a number of seconds. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const text = env[name] || fallback
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim())
+  if (!match) throw new ConfigError(`${name} must be a duration such as '5d', '12h' or '30m', not '${text}'`)
+  return Math.round(Number(match[1]) * (durationUnits[match[2] ?? 's'] ?? 1000))
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -29,6 +29,13 @@ export class InvalidDate extends InvalidInput {
   }
 }
 
+/** A webhook URL that is not http(s) or leads into a private network. */
+export class UnsafeWebhookUrl extends InvalidInput {
+  constructor(path: string, reason: string) {
+    super(`${path}: the URL ${reason}`, [{ path, message: `the URL ${reason}` }])
+  }
+}
+
 /** `expectedVersion` did not match the subject's stream. Nothing was stored. */
 export class ConcurrencyError extends DomainError {
   readonly status = 409
@@ -67,6 +74,12 @@ export class IdConflict extends DomainError {
 export class NotFound extends DomainError {
   readonly status = 404
   readonly title = 'Not found'
+}
+
+/** The request is valid but the resource's state does not allow it now. */
+export class Conflict extends DomainError {
+  readonly status = 409
+  readonly title = 'Conflict'
 }
 
 export class DatabaseUnavailable extends DomainError {

@@ -6,8 +6,9 @@ import { projections } from '../projections/index.js'
 import { buildApp } from './api/app.js'
 import { countApiKeys, createApiKey } from './auth/api-keys.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { startJobQueue } from './jobs.js'
 import { ensureProjections } from './projector/generations.js'
-import { requestRebuild, startJobQueue } from './projector/rebuild-jobs.js'
+import { requestRebuild } from './projector/rebuild-jobs.js'
 import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
 import { createEventStore } from './store/event-store.js'
@@ -91,6 +92,7 @@ async function run(
       projections,
       boss: parts.boss,
       marketTz: config.marketTz,
+      webhooks: config.webhooks,
       log,
     })
     log.info({ projections: projections.map((p) => p.name) }, 'worker started')
@@ -104,6 +106,7 @@ async function run(
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
       databaseUrl: runtime.url,
+      jobs: boss,
     })
     await parts.app.listen({ port: config.port, host: config.host })
     parts.app.log.info(

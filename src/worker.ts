@@ -1,11 +1,14 @@
 import type PgBoss from 'pg-boss'
 import type { Catalogue } from './catalogue/catalogue.js'
+import type { WebhookConfig } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
 import { ensureProjections } from './projector/generations.js'
 import type { Projection } from './projector/projection.js'
 import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
 import { REBUILD_QUEUE, workRebuilds } from './projector/rebuild-jobs.js'
 import { createEventStore } from './store/event-store.js'
+import { startDeliveryWorker } from './webhooks/delivery-worker.js'
+import { startDispatcher } from './webhooks/dispatcher.js'
 
 export interface WorkerDependencies {
   readonly database: DatabaseHandle
@@ -14,6 +17,7 @@ export interface WorkerDependencies {
   readonly projections: readonly Projection[]
   readonly boss: PgBoss
   readonly marketTz: string
+  readonly webhooks: WebhookConfig
   readonly log: ProjectorLog
   readonly batchSize?: number
 }
@@ -24,7 +28,10 @@ export interface Worker {
   stop(): Promise<void>
 }
 
-/** The background role: keeps the projections caught up and runs rebuild jobs. Any number may run. */
+/**
+ * The background role: keeps the projections caught up, runs rebuild jobs, turns new facts into
+ * webhook deliveries and sends them. Any number may run.
+ */
 export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
   const { db } = deps.database
   const store = createEventStore(db, deps.catalogue, deps.marketTz)
@@ -38,10 +45,15 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
   })
   await workRebuilds(deps.boss, { db, store, projections: deps.projections, log: deps.log })
+  const webhookParts = { db, store, boss: deps.boss, databaseUrl: deps.databaseUrl, log: deps.log }
+  const dispatcher = startDispatcher({ ...webhookParts, catalogue: deps.catalogue })
+  const deliveries = startDeliveryWorker({ ...webhookParts, config: deps.webhooks })
   return {
     projector,
     async stop() {
       await deps.boss.offWork(REBUILD_QUEUE)
+      await dispatcher.stop()
+      await deliveries.stop()
       await projector.stop()
     },
   }

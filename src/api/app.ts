@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type PgBoss from 'pg-boss'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
@@ -20,6 +21,7 @@ import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
+import { webhookRoutes } from './routes/webhooks.js'
 
 export interface AppDependencies {
   readonly config: Config
@@ -31,6 +33,8 @@ export interface AppDependencies {
   readonly requestRebuild?: (name: string) => Promise<string>
   /** Where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
   readonly databaseUrl?: string
+  /** The job queue, for webhook retries and resumes; without it, those are 503. */
+  readonly jobs?: PgBoss
 }
 
 const version = '0.1.0'
@@ -43,6 +47,7 @@ export async function buildApp({
   store,
   requestRebuild,
   databaseUrl,
+  jobs,
 }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -117,6 +122,10 @@ export async function buildApp({
           description: 'Point-in-time answers: asOf (valid time) and knownAt (transaction time)',
         },
         { name: 'projections', description: 'The background read models: status and rebuilds' },
+        {
+          name: 'webhooks',
+          description: 'Signed, retried, replayable delivery of new facts (Standard Webhooks; admin)',
+        },
         { name: 'keys', description: 'API keys (admin)' },
         { name: 'operations', description: 'Health and readiness' },
       ],
@@ -149,5 +158,6 @@ export async function buildApp({
         )
       }),
   })
+  await app.register(webhookRoutes, { db: database.db, catalogue, config: config.webhooks, boss: jobs })
   return app
 }

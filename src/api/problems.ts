@@ -34,6 +34,8 @@ const domainTypes: Record<string, string> = {
   InvalidDate: problemType('invalid-date'),
   InvalidInput: problemType('invalid-input'),
   NotFound: problemType('not-found'),
+  Conflict: problemType('conflict'),
+  UnsafeWebhookUrl: problemType('unsafe-webhook-url'),
   DatabaseUnavailable: problemType('database-unavailable'),
   ReadModelBehind: problemType('read-model-behind'),
   Unauthorized: problemType('unauthorized'),

@@ -44,9 +44,77 @@ export interface ApiKeysTable {
   revoked_at: ColumnType<Date | null, string | Date | null | undefined>
 }
 
+export type SubscriptionStatus = 'active' | 'paused' | 'disabled'
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookSubscriptionsTable {
+  id: string
+  url: string
+  types: string[]
+  subjects: string[]
+  description: string | null
+  status: SubscriptionStatus
+  disabled_reason: string | null
+  secret: string
+  previous_secret: string | null
+  previous_secret_until: Date | null
+  start_position: number
+  failing_since: Date | null
+  created_at: ColumnType<Date, string | Date | undefined, never>
+  updated_at: ColumnType<Date, string | Date | undefined>
+}
+
+export interface WebhookReplaysTable {
+  id: string
+  subscription_id: string
+  from_position: number
+  to_position: number
+  position: number
+  created_at: ColumnType<Date, string | Date | undefined, never>
+  completed_at: Date | null
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  seq: ColumnType<number, never, never>
+  subscription_id: string
+  event_position: number
+  event_id: string
+  replay_id: string | null
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined>
+  next_attempt: ColumnType<number, number | undefined>
+  attempt_count: ColumnType<number, number | undefined>
+  job_id: string | null
+  next_attempt_at: Date | null
+  created_at: ColumnType<Date, string | Date | undefined, never>
+  last_attempt_at: Date | null
+  delivered_at: Date | null
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string
+  attempt: number
+  attempted_at: Date
+  duration_ms: number
+  status_code: number | null
+  error: string | null
+  response_body: string | null
+}
+
+export interface WebhookDispatcherTable {
+  id: ColumnType<boolean, boolean | undefined, never>
+  position: number
+  updated_at: ColumnType<Date, string | Date | undefined>
+}
+
 export interface Database {
   api_keys: ApiKeysTable
   events: EventsTable
   projections: ProjectionsTable
   projection_checkpoints: ProjectionCheckpointsTable
+  webhook_subscriptions: WebhookSubscriptionsTable
+  webhook_replays: WebhookReplaysTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_attempts: WebhookAttemptsTable
+  webhook_dispatcher: WebhookDispatcherTable
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import PgBoss from 'pg-boss'
+import type PgBoss from 'pg-boss'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import type { Projection } from './projection.js'
@@ -14,27 +14,11 @@ import { rebuildProjection } from './rebuild.js'
  */
 export const REBUILD_QUEUE = 'projection-rebuild'
 
-export async function startJobQueue(
-  databaseUrl: string,
-  log: ProjectorLog,
-  supervise: boolean,
-): Promise<PgBoss> {
-  const boss = new PgBoss({
-    connectionString: databaseUrl,
-    schema: 'pgboss',
-    max: 4,
-    supervise,
-    schedule: false,
-  })
-  boss.on('error', (error) => log.error({ err: error }, 'job queue error'))
-  await boss.start()
-  await boss.createQueue(REBUILD_QUEUE, {
-    name: REBUILD_QUEUE,
-    retryLimit: 5,
-    retryDelay: 5,
-    expireInSeconds: 3600,
-  })
-  return boss
+export const rebuildQueue: PgBoss.Queue = {
+  name: REBUILD_QUEUE,
+  retryLimit: 5,
+  retryDelay: 5,
+  expireInSeconds: 3600,
 }
 
 /** Queues a rebuild, or returns the job of the rebuild already under way. */

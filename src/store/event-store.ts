@@ -41,6 +41,8 @@ export interface EventStore {
   query(filter: LogFilter, within?: Kysely<Database>): Promise<RecordedEvent[]>
   stream(filter: Omit<LogFilter, 'limit'>, pageSize?: number): AsyncGenerator<RecordedEvent>
   findById(id: string): Promise<RecordedEvent | undefined>
+  /** The events at these positions, in position order. */
+  findByPositions(positions: readonly number[]): Promise<RecordedEvent[]>
   headPosition(): Promise<number>
 }
 
@@ -120,6 +122,14 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
     async findById(id) {
       const row = await selectEvents().where('id', '=', id).executeTakeFirst()
       return row ? toEvent(row as EventRow) : undefined
+    },
+    async findByPositions(positions) {
+      if (positions.length === 0) return []
+      const rows = await selectEvents()
+        .where('position', '=', sql<number>`any(${[...positions]}::bigint[])`)
+        .orderBy('position')
+        .execute()
+      return rows.map((row) => toEvent(row as EventRow))
     },
     async headPosition() {
       const row = await db

@@ -5,10 +5,11 @@ import { projections as defaultProjections } from '../../projections/index.js'
 import { buildApp } from '../../src/api/app.js'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import { startJobQueue } from '../../src/jobs.js'
 import { ensureProjections } from '../../src/projector/generations.js'
 import type { Projection } from '../../src/projector/projection.js'
 import type { ProjectorLog } from '../../src/projector/projector.js'
-import { requestRebuild, startJobQueue } from '../../src/projector/rebuild-jobs.js'
+import { requestRebuild } from '../../src/projector/rebuild-jobs.js'
 import { createEventStore, type EventStore } from '../../src/store/event-store.js'
 import { startWorker, type Worker } from '../../src/worker.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
@@ -65,6 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       projections,
       boss,
       marketTz: config.marketTz,
+      webhooks: config.webhooks,
       log,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     })
@@ -76,6 +78,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     catalogue,
     store,
     databaseUrl: database.url,
+    ...(queue ? { jobs: queue } : {}),
     ...(queue ? { requestRebuild: (name: string) => requestRebuild(database.handle.db, queue, name) } : {}),
   })
   await app.ready()

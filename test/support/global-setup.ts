@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node'
 import { connectDatabase } from '../../src/db/connect.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { startJobQueue } from '../../src/projector/rebuild-jobs.js'
+import { startJobQueue } from '../../src/jobs.js'
 
 export const TEMPLATE = 'market_timeline_template'
 
@@ -59,7 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await migrateToLatest(template.db)
   await template.close()
   // pg-boss creates its schema on first start: do it once here rather than in every test database.
-  const boss = await startJobQueue(templateUrl.toString(), { info() {}, warn() {}, error() {} }, false)
+  const boss = await startJobQueue(templateUrl.toString(), { error() {} }, false)
   await boss.stop({ graceful: false, wait: true })
 
   project.provide('adminUrl', adminUrl)

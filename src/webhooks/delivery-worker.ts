@@ -1,0 +1,458 @@
+import { randomUUID } from 'node:crypto'
+import { type Kysely, sql } from 'kysely'
+import { DateTime } from 'luxon'
+import type PgBoss from 'pg-boss'
+import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { WebhookConfig } from '../config.js'
+import { isDatabaseUnavailable } from '../db/availability.js'
+import { listen } from '../db/listen.js'
+import type { Database, DeliveryStatus } from '../db/schema.js'
+import { jobsWithin } from '../jobs.js'
+import { WakeSignal } from '../projector/wake-signal.js'
+import type { EventStore } from '../store/event-store.js'
+import { DELIVERY_CHANNEL, DELIVERY_QUEUE, type DeliveryJobData, queueDeliveries } from './delivery-jobs.js'
+import { honourRetryAfter, retryDelayMs } from './schedule.js'
+import { type AttemptResult, postWebhook } from './sender.js'
+import { signatureHeader } from './signing.js'
+
+export interface DeliveryWorkerLog {
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface DeliveryWorkerOptions {
+  readonly db: Kysely<Database>
+  readonly boss: PgBoss
+  readonly store: EventStore
+  readonly databaseUrl: string
+  readonly config: WebhookConfig
+  readonly log: DeliveryWorkerLog
+  /** Jobs taken and not yet settled, across all endpoints. */
+  readonly maxInFlight?: number
+}
+
+export interface DeliveryWorker {
+  stop(): Promise<void>
+}
+
+interface Delivery {
+  readonly id: string
+  readonly jobId: string
+  readonly subscriptionId: string
+  readonly url: string
+  readonly secrets: readonly string[]
+  readonly nextAttempt: number
+  readonly event: RecordedEvent
+}
+
+/** How a job ended; settlements are written in batches, each with its job's completion. */
+type Settlement =
+  | {
+      readonly kind: 'attempted'
+      readonly jobId: string
+      readonly delivery: Delivery
+      readonly result: AttemptResult
+      readonly status: DeliveryStatus
+      readonly retry: { readonly jobId: string; readonly at: Date } | undefined
+      readonly gone: boolean
+    }
+  /** The subscription is paused or disabled: the delivery waits, without a job, until it is active. */
+  | { readonly kind: 'released'; readonly jobId: string; readonly deliveryId: string }
+  /** Its endpoint has enough waiting already: sent again a moment later, by a new job. */
+  | {
+      readonly kind: 'deferred'
+      readonly jobId: string
+      readonly deliveryId: string
+      readonly retryJobId: string
+    }
+  /** The delivery is gone or belongs to another job now. */
+  | { readonly kind: 'stale'; readonly jobId: string }
+
+interface Lane {
+  active: number
+  readonly waiting: Array<{ jobId: string; delivery: Delivery }>
+}
+
+const FETCH_BATCH = 100
+const FLUSH_BATCH = 200
+const FLUSH_DELAY_MS = 10
+const DEFER_MS = 1000
+
+/**
+ * Sends deliveries. Rather than pg-boss's `work()`, which waits out its polling interval after
+ * every fetch, it keeps fetching while it has room and wakes on NOTIFY when jobs are queued.
+ * Each endpoint has a lane with a bounded number of attempts in flight, so a slow or failing
+ * endpoint holds up only itself; attempts, retries and job completions are written in batches.
+ */
+export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { db, boss, config, log } = options
+  const maxInFlight = options.maxInFlight ?? 512
+  const maxWaitingPerLane = config.concurrencyPerEndpoint * 8
+  const jobsQueued = new WakeSignal()
+  const roomMade = new WakeSignal()
+  const lanes = new Map<string, Lane>()
+  const settled: Settlement[] = []
+  let held = 0
+  let running = true
+  let flushing: Promise<void> | undefined
+  let flushTimer: NodeJS.Timeout | undefined
+
+  const listener = listen(
+    options.databaseUrl,
+    DELIVERY_CHANNEL,
+    () => jobsQueued.wake(),
+    (connected) => connected && jobsQueued.wake(),
+  )
+
+  const settle = (settlement: Settlement) => {
+    settled.push(settlement)
+    if (settled.length >= FLUSH_BATCH) void flush()
+    else flushTimer ??= setTimeout(() => void flush(), FLUSH_DELAY_MS)
+  }
+
+  const flush = async (): Promise<void> => {
+    clearTimeout(flushTimer)
+    flushTimer = undefined
+    if (flushing) {
+      await flushing
+      if (settled.length > 0) return flush()
+      return
+    }
+    const batch = settled.splice(0)
+    if (batch.length === 0) return
+    flushing = writeSettlements(db, boss, config, batch)
+      .then(() => {
+        held -= batch.length
+        roomMade.wake()
+      })
+      .catch(async (error: unknown) => {
+        log.warn({ err: error }, 'could not record webhook attempts; trying again')
+        settled.unshift(...batch)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      })
+      .finally(() => {
+        flushing = undefined
+      })
+    await flushing
+    if (settled.length > 0 && !flushTimer) flushTimer = setTimeout(() => void flush(), FLUSH_DELAY_MS)
+  }
+
+  const pump = (subscriptionId: string, lane: Lane) => {
+    while (lane.active < config.concurrencyPerEndpoint && lane.waiting.length > 0) {
+      const next = lane.waiting.shift()
+      if (!next) break
+      lane.active++
+      void attempt(next.jobId, next.delivery, config)
+        .then(settle, (error: unknown) => {
+          log.error({ err: error, deliveryId: next.delivery.id }, 'webhook attempt failed unexpectedly')
+          settle({
+            kind: 'deferred',
+            jobId: next.jobId,
+            deliveryId: next.delivery.id,
+            retryJobId: randomUUID(),
+          })
+        })
+        .finally(() => {
+          lane.active--
+          pump(subscriptionId, lane)
+        })
+    }
+    if (lane.active === 0 && lane.waiting.length === 0) lanes.delete(subscriptionId)
+  }
+
+  const take = (jobId: string, delivery: Delivery) => {
+    let lane = lanes.get(delivery.subscriptionId)
+    if (!lane) {
+      lane = { active: 0, waiting: [] }
+      lanes.set(delivery.subscriptionId, lane)
+    }
+    if (lane.waiting.length >= maxWaitingPerLane) {
+      settle({ kind: 'deferred', jobId, deliveryId: delivery.id, retryJobId: randomUUID() })
+      return
+    }
+    lane.waiting.push({ jobId, delivery })
+    pump(delivery.subscriptionId, lane)
+  }
+
+  const loop = (async () => {
+    let failures = 0
+    while (running) {
+      const queuedMark = jobsQueued.mark()
+      const roomMark = roomMade.mark()
+      const room = maxInFlight - held
+      if (room <= 0) {
+        await roomMade.wait(1000, roomMark)
+        continue
+      }
+      try {
+        const jobs = await boss.fetch<DeliveryJobData>(DELIVERY_QUEUE, {
+          batchSize: Math.min(room, FETCH_BATCH),
+        })
+        failures = 0
+        if (jobs.length === 0) {
+          await jobsQueued.wait(500, queuedMark)
+          continue
+        }
+        held += jobs.length
+        const deliveries = await loadDeliveries(db, options.store, jobs)
+        for (const job of jobs) {
+          const found = deliveries.get(job.data.deliveryId)
+          if (!found || found.jobId !== job.id) settle({ kind: 'stale', jobId: job.id })
+          else if (!found.active) settle({ kind: 'released', jobId: job.id, deliveryId: found.delivery.id })
+          else take(job.id, found.delivery)
+        }
+      } catch (error) {
+        // Jobs fetched before the failure stay active in pg-boss and are retried when they expire.
+        failures++
+        if (isDatabaseUnavailable(error))
+          log.warn({ err: error }, 'webhook delivery waiting for the database')
+        else log.error({ err: error }, 'webhook delivery loop failed; retrying')
+        await jobsQueued.wait(Math.min(500 * 2 ** failures, 30_000), jobsQueued.mark())
+      }
+    }
+  })()
+
+  return {
+    async stop() {
+      running = false
+      jobsQueued.wake()
+      roomMade.wake()
+      await loop
+      // Attempts under way finish (each is bounded by the timeout); waiting ones go back to the queue.
+      for (const lane of lanes.values()) {
+        for (const w of lane.waiting.splice(0)) {
+          settle({ kind: 'deferred', jobId: w.jobId, deliveryId: w.delivery.id, retryJobId: randomUUID() })
+        }
+      }
+      const deadline = Date.now() + config.timeoutMs + 1000
+      while ([...lanes.values()].some((l) => l.active > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await flush()
+      await flushing
+      await listener.close()
+    },
+  }
+}
+
+async function loadDeliveries(
+  db: Kysely<Database>,
+  store: EventStore,
+  jobs: ReadonlyArray<PgBoss.Job<DeliveryJobData>>,
+): Promise<Map<string, { jobId: string | null; active: boolean; delivery: Delivery }>> {
+  const rows = await db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
+    .select([
+      'd.id',
+      'd.job_id',
+      'd.next_attempt',
+      'd.event_position',
+      's.id as subscription_id',
+      's.url',
+      's.status',
+      's.secret',
+      's.previous_secret',
+      's.previous_secret_until',
+    ])
+    .where('d.id', '=', sql<string>`any(${jobs.map((j) => j.data.deliveryId)}::uuid[])`)
+    .execute()
+  const events = new Map(
+    (await store.findByPositions([...new Set(rows.map((r) => r.event_position))])).map((e) => [
+      e.position,
+      e,
+    ]),
+  )
+  const now = Date.now()
+  const found = new Map<string, { jobId: string | null; active: boolean; delivery: Delivery }>()
+  for (const row of rows) {
+    const event = events.get(row.event_position)
+    if (!event) continue
+    const previousInUse =
+      row.previous_secret && row.previous_secret_until && row.previous_secret_until.getTime() > now
+    found.set(row.id, {
+      jobId: row.job_id,
+      active: row.status === 'active',
+      delivery: {
+        id: row.id,
+        jobId: row.job_id ?? '',
+        subscriptionId: row.subscription_id,
+        url: row.url,
+        secrets: previousInUse && row.previous_secret ? [row.secret, row.previous_secret] : [row.secret],
+        nextAttempt: row.next_attempt,
+        event,
+      },
+    })
+  }
+  return found
+}
+
+/** Signs and sends one delivery, and decides what comes next. */
+async function attempt(jobId: string, delivery: Delivery, config: WebhookConfig): Promise<Settlement> {
+  const { event } = delivery
+  const body = JSON.stringify({ type: event.type, timestamp: event.recordedAt, data: event })
+  const timestamp = new Date()
+  const headers = {
+    'webhook-id': delivery.id,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': signatureHeader(delivery.secrets, delivery.id, timestamp, body),
+  }
+  const result = await postWebhook(delivery.url, headers, body, config)
+  const code = result.statusCode
+  if (code !== undefined && code >= 200 && code < 300) {
+    return { kind: 'attempted', jobId, delivery, result, status: 'delivered', retry: undefined, gone: false }
+  }
+  // 410 Gone: the receiver says the endpoint no longer exists.
+  if (code === 410) {
+    return { kind: 'attempted', jobId, delivery, result, status: 'failed', retry: undefined, gone: true }
+  }
+  const scheduled = retryDelayMs(config.retryDelaysMs, delivery.nextAttempt)
+  if (scheduled === undefined) {
+    return { kind: 'attempted', jobId, delivery, result, status: 'failed', retry: undefined, gone: false }
+  }
+  const delay =
+    code === 429 || code === 503 ? honourRetryAfter(scheduled, result.retryAfter, DateTime.now()) : scheduled
+  return {
+    kind: 'attempted',
+    jobId,
+    delivery,
+    result,
+    status: 'pending',
+    retry: { jobId: randomUUID(), at: new Date(Date.now() + delay) },
+    gone: false,
+  }
+}
+
+/**
+ * Records a batch of settlements in one transaction: attempts, delivery states, subscription
+ * health, retry jobs and the completion of every job. If it fails, nothing of it happened.
+ */
+async function writeSettlements(
+  db: Kysely<Database>,
+  boss: PgBoss,
+  config: WebhookConfig,
+  batch: readonly Settlement[],
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const within = jobsWithin(trx)
+    const attempts = batch.flatMap((s) => (s.kind === 'attempted' ? [s] : []))
+    if (attempts.length > 0) await recordAttempts(trx, attempts)
+    await recordHealth(trx, attempts, config.disableAfterMs)
+
+    const released = batch.flatMap((s) => (s.kind === 'released' ? [s] : []))
+    for (const r of released) {
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ job_id: null, next_attempt_at: null })
+        .where('id', '=', r.deliveryId)
+        .where('job_id', '=', r.jobId)
+        .execute()
+    }
+    const deferred = batch.flatMap((s) => (s.kind === 'deferred' ? [s] : []))
+    const later = new Date(Date.now() + DEFER_MS)
+    for (const d of deferred) {
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ job_id: d.retryJobId, next_attempt_at: later })
+        .where('id', '=', d.deliveryId)
+        .where('job_id', '=', d.jobId)
+        .execute()
+    }
+    await queueDeliveries(trx, boss, within, [
+      ...attempts.flatMap((a) =>
+        a.retry ? [{ deliveryId: a.delivery.id, jobId: a.retry.jobId, startAfter: a.retry.at }] : [],
+      ),
+      ...deferred.map((d) => ({ deliveryId: d.deliveryId, jobId: d.retryJobId, startAfter: later })),
+    ])
+    await boss.complete(
+      DELIVERY_QUEUE,
+      batch.map((s) => s.jobId),
+      within,
+    )
+  })
+}
+
+async function recordAttempts(
+  trx: Kysely<Database>,
+  attempts: ReadonlyArray<Extract<Settlement, { kind: 'attempted' }>>,
+): Promise<void> {
+  const rows = attempts.map((a) => ({
+    delivery_id: a.delivery.id,
+    job_id: a.jobId,
+    attempted_at: a.result.attemptedAt.toISOString(),
+    duration_ms: a.result.durationMs,
+    status_code: a.result.statusCode ?? null,
+    error: a.result.error ?? null,
+    response_body: a.result.responseBody ?? null,
+    status: a.status,
+    next_job_id: a.retry?.jobId ?? null,
+    next_attempt_at: a.retry?.at.toISOString() ?? null,
+  }))
+  // A delivery whose job was superseded meanwhile (a manual retry) keeps the newer job's plan;
+  // the attempt is recorded all the same, and a success counts whoever made it.
+  await sql`
+    with x as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x (
+        delivery_id uuid, job_id uuid, attempted_at timestamptz, duration_ms integer,
+        status_code integer, error text, response_body text, status text,
+        next_job_id uuid, next_attempt_at timestamptz
+      )
+    ),
+    updated as (
+      update webhook_deliveries d set
+        attempt_count = d.attempt_count + 1,
+        last_attempt_at = x.attempted_at,
+        delivered_at = case when x.status = 'delivered' then coalesce(d.delivered_at, x.attempted_at) else d.delivered_at end,
+        status = case when d.job_id = x.job_id or x.status = 'delivered' then x.status else d.status end,
+        next_attempt = case when d.job_id = x.job_id then d.next_attempt + 1 else d.next_attempt end,
+        next_attempt_at = case when d.job_id = x.job_id then x.next_attempt_at else d.next_attempt_at end,
+        job_id = case when d.job_id = x.job_id then x.next_job_id else d.job_id end
+      from x
+      where d.id = x.delivery_id
+      returning d.id, d.attempt_count
+    )
+    insert into webhook_attempts (delivery_id, attempt, attempted_at, duration_ms, status_code, error, response_body)
+    select x.delivery_id, u.attempt_count, x.attempted_at, x.duration_ms, x.status_code, x.error, x.response_body
+    from x join updated u on u.id = x.delivery_id
+  `.execute(trx)
+}
+
+/**
+ * An endpoint that answers 410 Gone is disabled at once; one that has failed every attempt for
+ * `disableAfterMs` is disabled too. Any success ends a failing streak.
+ */
+async function recordHealth(
+  trx: Kysely<Database>,
+  attempts: ReadonlyArray<Extract<Settlement, { kind: 'attempted' }>>,
+  disableAfterMs: number,
+): Promise<void> {
+  const health = new Map<string, { succeeded: boolean; firstFailure: string | null; gone: boolean }>()
+  for (const a of attempts) {
+    const h = health.get(a.delivery.subscriptionId) ?? { succeeded: false, firstFailure: null, gone: false }
+    if (a.status === 'delivered') h.succeeded = true
+    else h.firstFailure ??= a.result.attemptedAt.toISOString()
+    if (a.gone) h.gone = true
+    health.set(a.delivery.subscriptionId, h)
+  }
+  if (health.size === 0) return
+  const rows = [...health].map(([id, h]) => ({ id, ...h }))
+  await sql`
+    update webhook_subscriptions s set
+      failing_since = case when x.succeeded then null else coalesce(s.failing_since, x.first_failure) end,
+      status = case
+        when s.status <> 'active' then s.status
+        when x.gone then 'disabled'
+        when not x.succeeded and coalesce(s.failing_since, x.first_failure) <= now() - ${disableAfterMs} * interval '1 millisecond'
+          then 'disabled'
+        else s.status end,
+      disabled_reason = case
+        when s.status <> 'active' then s.disabled_reason
+        when x.gone then 'the endpoint answered 410 Gone'
+        when not x.succeeded and coalesce(s.failing_since, x.first_failure) <= now() - ${disableAfterMs} * interval '1 millisecond'
+          then 'every delivery failed since ' || to_char(coalesce(s.failing_since, x.first_failure) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        else s.disabled_reason end,
+      updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x (id uuid, succeeded boolean, first_failure timestamptz, gone boolean)
+    where s.id = x.id
+  `.execute(trx)
+}
