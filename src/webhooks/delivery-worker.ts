@@ -73,7 +73,7 @@ interface Lane {
   readonly waiting: Array<{ jobId: string; delivery: Delivery }>
 }
 
-const FETCH_BATCH = 100
+const FETCH_BATCH = 500
 const FLUSH_BATCH = 200
 const FLUSH_DELAY_MS = 10
 const DEFER_MS = 1000
@@ -86,8 +86,8 @@ const DEFER_MS = 1000
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { db, boss, config, log } = options
-  const maxInFlight = options.maxInFlight ?? 512
-  const maxWaitingPerLane = config.concurrencyPerEndpoint * 8
+  const maxInFlight = options.maxInFlight ?? 1000
+  const maxWaitingPerLane = config.concurrencyPerEndpoint * 20
   const jobsQueued = new WakeSignal()
   const roomMade = new WakeSignal()
   const lanes = new Map<string, Lane>()
@@ -435,7 +435,12 @@ async function recordHealth(
     health.set(a.delivery.subscriptionId, h)
   }
   if (health.size === 0) return
-  const rows = [...health].map(([id, h]) => ({ id, ...h }))
+  const rows = [...health].map(([id, h]) => ({
+    id,
+    succeeded: h.succeeded,
+    first_failure: h.firstFailure,
+    gone: h.gone,
+  }))
   await sql`
     update webhook_subscriptions s set
       failing_since = case when x.succeeded then null else coalesce(s.failing_since, x.first_failure) end,
@@ -453,6 +458,7 @@ async function recordHealth(
         else s.disabled_reason end,
       updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x (id uuid, succeeded boolean, first_failure timestamptz, gone boolean)
-    where s.id = x.id
+    -- A success that ends no streak changes nothing: leave the row alone.
+    where s.id = x.id and (not x.succeeded or x.gone or s.failing_since is not null)
   `.execute(trx)
 }

@@ -1,0 +1,87 @@
+import { DateTime } from 'luxon'
+import { describe, expect, it } from 'vitest'
+import { catalogue } from '../events/index.js'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { refusalOf } from '../src/webhooks/address-guard.js'
+import { matches, subscriptionFilter } from '../src/webhooks/matching.js'
+import { honourRetryAfter, retryAfterMs, retryDelayMs } from '../src/webhooks/schedule.js'
+
+describe('the retry schedule', () => {
+  it('is by default at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h: about 28 hours', () => {
+    const { retryDelaysMs } = loadConfig({}).webhooks
+    expect(retryDelaysMs).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => s * 1000))
+    expect(retryDelaysMs.reduce((a, b) => a + b, 0) / 3_600_000).toBeCloseTo(27.6, 1)
+  })
+
+  it('varies each pause by at most 20 % either way', () => {
+    expect(retryDelayMs([1000], 0, () => 0)).toBe(800)
+    expect(retryDelayMs([1000], 0, () => 0.999_999)).toBe(1200)
+    for (let i = 0; i < 200; i++) {
+      const delay = retryDelayMs([5000], 0) ?? 0
+      expect(delay).toBeGreaterThanOrEqual(4000)
+      expect(delay).toBeLessThanOrEqual(6000)
+    }
+  })
+
+  it('ends after the last pause', () => {
+    expect(retryDelayMs([1000, 2000], 1, () => 0.5)).toBe(2000)
+    expect(retryDelayMs([1000, 2000], 2)).toBeUndefined()
+  })
+
+  it('honours Retry-After between the scheduled pause and twice it', () => {
+    const now = DateTime.fromISO('2024-05-21T08:00:00Z')
+    expect(honourRetryAfter(10_000, '1', now)).toBe(10_000)
+    expect(honourRetryAfter(10_000, '15', now)).toBe(15_000)
+    expect(honourRetryAfter(10_000, '3600', now)).toBe(20_000)
+    expect(honourRetryAfter(10_000, 'soon', now)).toBe(10_000)
+    expect(retryAfterMs('Tue, 21 May 2024 08:00:12 GMT', now)).toBe(12_000)
+  })
+
+  it('is configured in seconds, and refuses what is not', () => {
+    expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '0.5, 2,10' }).webhooks.retryDelaysMs).toEqual([
+      500, 2000, 10_000,
+    ])
+    expect(loadConfig({ WEBHOOK_DISABLE_AFTER: '12h' }).webhooks.disableAfterMs).toBe(12 * 3_600_000)
+    expect(loadConfig({}).webhooks.disableAfterMs).toBe(5 * 86_400_000)
+    expect(() => loadConfig({ WEBHOOK_RETRY_DELAYS: '5,,10' })).toThrow(ConfigError)
+    expect(() => loadConfig({ WEBHOOK_RETRY_DELAYS: '-1' })).toThrow(ConfigError)
+    expect(() => loadConfig({ WEBHOOK_DISABLE_AFTER: 'a week' })).toThrow(ConfigError)
+  })
+})
+
+describe('the address guard', () => {
+  it('lets public addresses through', () => {
+    for (const address of ['93.184.215.14', '8.8.8.8', '2606:4700::1111', '100.63.255.255', '172.32.0.1']) {
+      expect(refusalOf(address, false), address).toBeUndefined()
+    }
+  })
+
+  it('names the kind of each private address', () => {
+    expect(refusalOf('127.10.0.1', false)).toBe('a loopback address (127.10.0.1)')
+    expect(refusalOf('::ffff:7f00:1', false)).toBe('a loopback address (::ffff:7f00:1)')
+    expect(refusalOf('172.31.255.255', false)).toBe('a private address (172.31.255.255)')
+    expect(refusalOf('100.127.0.1', false)).toBe('a carrier-grade NAT address (100.127.0.1)')
+    expect(refusalOf('fe80::abcd', false)).toBe('a link-local address (fe80::abcd)')
+    expect(refusalOf('224.0.0.1', false)).toBe('a multicast or reserved address (224.0.0.1)')
+  })
+
+  it('refuses cloud metadata addresses even where private ones are allowed', () => {
+    expect(refusalOf('10.0.0.1', true)).toBeUndefined()
+    expect(refusalOf('169.254.169.254', true)).toBe('a cloud metadata address (169.254.169.254)')
+    expect(refusalOf('fd00:ec2::254', true)).toBe('a cloud metadata address (fd00:ec2::254)')
+  })
+})
+
+describe('matching', () => {
+  const event = { position: 1, type: 'price.changed', subject: 'qwen-long' }
+
+  it('takes type patterns and subjects', () => {
+    const filter = (types: string[], subjects: string[] = []) =>
+      matches(subscriptionFilter(catalogue, { id: 'x', types, subjects }), event)
+    expect(filter(['*'])).toBe(true)
+    expect(filter(['price.*'])).toBe(true)
+    expect(filter(['price.changed'], ['qwen-long'])).toBe(true)
+    expect(filter(['product.*'])).toBe(false)
+    expect(filter(['*'], ['ernie-speed'])).toBe(false)
+  })
+})
