@@ -43,7 +43,7 @@ const receiverCount = () =>
 const db = await openBenchDatabase()
 const store = createEventStore(db.handle.db, catalogue, 'UTC')
 const boss = await startJobQueue(db.url, log, true)
-const history = generateHistory(7, eventsPerRun * runs, { companies: 100 })
+const history = [...generateHistory(7, eventsPerRun * runs, { companies: 100 })]
 
 const fanOut: number[] = []
 for (let run = 0; run < runs; run++) {
@@ -52,10 +52,8 @@ for (let run = 0; run < runs; run++) {
     await createSubscription(db.handle.db, { url: `http://127.0.0.1:${port}/s${i}`, types: ['*'] })
   }
   let appended = 0
-  for (const batch of batches(history, 100)) {
-    await store.append(batch)
-    appended += batch.length
-    if (appended >= eventsPerRun) break
+  for (const batch of batches(history.slice(run * eventsPerRun, (run + 1) * eventsPerRun), 100)) {
+    appended += (await store.append(batch)).appended
   }
   const expected = appended * subscriptions
   const before = await receiverCount()
