@@ -13,46 +13,76 @@ export interface BenchDatabase {
   close(): Promise<void>
 }
 
-/** A fresh, migrated database: on DATABASE_URL's server, or on an embedded server of the bench's own. */
-export async function openBenchDatabase(): Promise<BenchDatabase> {
+export interface BenchServer {
+  /** What the figures were measured on. */
+  readonly description: string
+  /** A fresh, migrated database of its own. */
+  newDatabase(): Promise<BenchDatabase>
+  close(): Promise<void>
+}
+
+/** DATABASE_URL's server, or an embedded PostgreSQL of the bench's own (default durability settings). */
+export async function openBenchServer(): Promise<BenchServer> {
   let stopServer = async () => {}
   let adminUrl = process.env.DATABASE_URL
-  let server = 'DATABASE_URL'
+  let kind = 'DATABASE_URL'
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'market-timeline-bench-'))
     await chmod(dataDir, 0o755)
     const embedded = await startEmbeddedPostgres({ dataDir, database: 'postgres' })
     adminUrl = embedded.adminUrl
-    server = 'embedded PostgreSQL (default durability settings)'
+    kind = 'embedded PostgreSQL (default durability settings)'
     stopServer = async () => {
       await embedded.stop()
       await rm(dataDir, { recursive: true, force: true })
     }
   }
-  const name = `bench_${Date.now()}`
-  await adminQuery(adminUrl, `create database ${name}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  const handle = connectDatabase(url.toString())
-  await migrateToLatest(handle.db)
-  const version = await handle.pool.query<{ server_version: string }>('show server_version')
+  const admin = adminUrl
+  const version = await adminQuery(admin, 'show server_version')
+  const description = `${kind}, PostgreSQL ${version[0]?.server_version}`
+  let count = 0
   return {
-    url: url.toString(),
-    handle,
-    server: `${server}, PostgreSQL ${version.rows[0]?.server_version}`,
+    description,
+    async newDatabase() {
+      const name = `bench_${process.pid}_${Date.now()}_${count++}`
+      await adminQuery(admin, `create database ${name}`)
+      const url = new URL(admin)
+      url.pathname = `/${name}`
+      const handle = connectDatabase(url.toString())
+      await migrateToLatest(handle.db)
+      return {
+        url: url.toString(),
+        handle,
+        server: description,
+        async close() {
+          await handle.close()
+          await adminQuery(admin, `drop database if exists ${name} with (force)`)
+        },
+      }
+    },
+    close: stopServer,
+  }
+}
+
+/** One fresh database on a server of its own (for running one section alone). */
+export async function openBenchDatabase(): Promise<BenchDatabase> {
+  const server = await openBenchServer()
+  const db = await server.newDatabase()
+  return {
+    ...db,
     async close() {
-      await handle.close()
-      await adminQuery(adminUrl, `drop database if exists ${name} with (force)`)
-      await stopServer()
+      await db.close()
+      await server.close()
     },
   }
 }
 
-async function adminQuery(url: string, text: string): Promise<void> {
+async function adminQuery(url: string, text: string): Promise<Array<Record<string, string>>> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
-  await client.query(text)
+  const { rows } = await client.query(text)
   await client.end()
+  return rows
 }
 
 export function median(values: readonly number[]): number {
@@ -71,4 +101,13 @@ export async function rate(units: number, work: () => Promise<void>): Promise<nu
   await work()
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   return units / seconds
+}
+
+export const ratio = (ours: number, reference: number): number =>
+  reference > 0 ? Number((ours / reference).toFixed(2)) : 0
+
+export const silentLog = {
+  info() {},
+  warn() {},
+  error: (obj: object, msg: string) => console.error(msg, obj),
 }

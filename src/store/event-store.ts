@@ -46,6 +46,15 @@ export interface EventStore {
   headPosition(): Promise<number>
 }
 
+interface AppendedRow {
+  idx: number
+  appended: boolean
+  position: number
+  version: number
+  effective_from: Date
+  recorded_at: Date
+}
+
 interface EventRow {
   position: number
   id: string
@@ -82,10 +91,29 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
     const batch = inputs.map((input, idx) => toBatchRow(input, idx, catalogue, marketTz))
     rejectRepeatedIds(batch.map((row) => row.id))
     try {
-      const { rows } = await sql<EventRow & { appended: boolean }>`
-        select r.appended, (r.event).* from mt_append_events(${JSON.stringify(batch)}::jsonb) as r
+      const { rows } = await sql<AppendedRow>`
+        select * from mt_append_events(${JSON.stringify(batch)}::jsonb)
       `.execute(db)
-      return { events: rows.map(toEvent), appended: rows.filter((row) => row.appended).length }
+      // The answer carries what only the database knows; the rest is the batch itself (for a
+      // re-posted event the stored content equals it, or the append would have been refused).
+      const events = rows.map((row): RecordedEvent => {
+        const input = batch[row.idx]
+        if (!input) throw new Error(`mt_append_events answered for index ${row.idx} of ${batch.length}`)
+        return {
+          id: input.id,
+          type: input.type,
+          subject: input.subject,
+          occurredAt: input.occurred_at,
+          precision: input.precision,
+          effectiveFrom: row.effective_from.toISOString(),
+          recordedAt: row.recorded_at.toISOString(),
+          position: row.position,
+          version: row.version,
+          data: input.data,
+          ...(input.source ? { source: input.source } : {}),
+        }
+      })
+      return { events, appended: rows.filter((row) => row.appended).length }
     } catch (error) {
       throw translateAppendError(error)
     }

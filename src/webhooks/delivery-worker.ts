@@ -194,7 +194,19 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           continue
         }
         held += jobs.length
-        const deliveries = await loadDeliveries(db, options.store, jobs)
+        const deliveries = await loadDeliveries(db, options.store, jobs).catch((error: unknown) => {
+          // Put the jobs back for a moment later (written once the database answers again),
+          // rather than leaving them to expire.
+          for (const job of jobs) {
+            settle({
+              kind: 'deferred',
+              jobId: job.id,
+              deliveryId: job.data.deliveryId,
+              retryJobId: randomUUID(),
+            })
+          }
+          throw error
+        })
         for (const job of jobs) {
           const found = deliveries.get(job.data.deliveryId)
           if (!found || found.jobId !== job.id) settle({ kind: 'stale', jobId: job.id })
@@ -202,7 +214,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           else take(job.id, found.delivery)
         }
       } catch (error) {
-        // Jobs fetched before the failure stay active in pg-boss and are retried when they expire.
         failures++
         if (isDatabaseUnavailable(error))
           log.warn({ err: error }, 'webhook delivery waiting for the database')

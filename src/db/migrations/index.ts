@@ -3,6 +3,7 @@ import * as eventLog from './001-event-log.js'
 import * as projections from './002-projections.js'
 import * as apiKeys from './003-api-keys.js'
 import * as webhooks from './004-webhooks.js'
+import * as leanAppend from './005-lean-append.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '002-projections': projections,
   '003-api-keys': apiKeys,
   '004-webhooks': webhooks,
+  '005-lean-append': leanAppend,
 }
 
 export const migrationProvider: MigrationProvider = {
