@@ -8,6 +8,7 @@ import { countApiKeys, createApiKey } from './auth/api-keys.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { ensureProjections } from './projector/generations.js'
 import { requestRebuild, startJobQueue } from './projector/rebuild-jobs.js'
+import { reportRequester } from './reports/jobs.js'
 import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
 import { createEventStore } from './store/event-store.js'
@@ -103,6 +104,7 @@ async function run(
       catalogue,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
+      requestReport: reportRequester(db, boss),
       databaseUrl: runtime.url,
     })
     await parts.app.listen({ port: config.port, host: config.host })

@@ -1,10 +1,12 @@
 import type PgBoss from 'pg-boss'
+import { reports } from '../reports/index.js'
 import type { Catalogue } from './catalogue/catalogue.js'
 import type { DatabaseHandle } from './db/connect.js'
 import { ensureProjections } from './projector/generations.js'
 import type { Projection } from './projector/projection.js'
 import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
 import { REBUILD_QUEUE, workRebuilds } from './projector/rebuild-jobs.js'
+import { REPORT_QUEUE, workReports } from './reports/jobs.js'
 import { createEventStore } from './store/event-store.js'
 
 export interface WorkerDependencies {
@@ -16,6 +18,8 @@ export interface WorkerDependencies {
   readonly marketTz: string
   readonly log: ProjectorLog
   readonly batchSize?: number
+  /** Rows per page of a report job's replay (progress is stored after each page). */
+  readonly reportPageSize?: number
 }
 
 export interface Worker {
@@ -38,10 +42,18 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
   })
   await workRebuilds(deps.boss, { db, store, projections: deps.projections, log: deps.log })
+  await workReports(deps.boss, {
+    db,
+    catalogue: deps.catalogue,
+    reports,
+    log: deps.log,
+    ...(deps.reportPageSize ? { pageSize: deps.reportPageSize } : {}),
+  })
   return {
     projector,
     async stop() {
       await deps.boss.offWork(REBUILD_QUEUE)
+      await deps.boss.offWork(REPORT_QUEUE)
       await projector.stop()
     },
   }

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { reports } from '../../reports/index.js'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
@@ -11,6 +12,7 @@ import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
+import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
@@ -20,6 +22,7 @@ import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
+import { reportRoutes } from './routes/reports.js'
 
 export interface AppDependencies {
   readonly config: Config
@@ -29,6 +32,8 @@ export interface AppDependencies {
   readonly store?: EventStore
   /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
   readonly requestRebuild?: (name: string) => Promise<string>
+  /** Queues a report job (pg-boss); without it, report job requests are 503. */
+  readonly requestReport?: RequestReport
   /** Where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
   readonly databaseUrl?: string
 }
@@ -42,6 +47,7 @@ export async function buildApp({
   catalogue,
   store,
   requestRebuild,
+  requestReport,
   databaseUrl,
 }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -117,6 +123,7 @@ export async function buildApp({
           description: 'Point-in-time answers: asOf (valid time) and knownAt (transaction time)',
         },
         { name: 'projections', description: 'The background read models: status and rebuilds' },
+        { name: 'reports', description: 'Reports computed by replaying the log: JSON, CSV or Markdown' },
         { name: 'keys', description: 'API keys (admin)' },
         { name: 'operations', description: 'Health and readiness' },
       ],
@@ -138,6 +145,13 @@ export async function buildApp({
     catalogue,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(reportRoutes, {
+    db: database.db,
+    catalogue,
+    marketTz: config.marketTz,
+    reports,
+    ...(requestReport ? { requestReport } : {}),
   })
   await app.register(projectionRoutes, {
     db: database.db,

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely'
 import * as eventLog from './001-event-log.js'
 import * as projections from './002-projections.js'
 import * as apiKeys from './003-api-keys.js'
+import * as reportJobs from './004-report-jobs.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
   '001-event-log': eventLog,
   '002-projections': projections,
   '003-api-keys': apiKeys,
+  '004-report-jobs': reportJobs,
 }
 
 export const migrationProvider: MigrationProvider = {
