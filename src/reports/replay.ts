@@ -4,15 +4,20 @@ import type { Database } from '../db/schema.js'
 import { describeParameters } from './parameters.js'
 import type { LogEntry, Report, ReportParameters } from './report.js'
 
+/**
+ * How far a replay has come, in positions of the log: positions number the events in recording
+ * order (an append that was rolled back leaves a gap), so they count the events read so far
+ * without a count of the whole log first.
+ */
 export interface ReplayProgress {
-  /** Events read so far, retracted ones included. */
+  /** The position reached. */
   readonly replayed: number
-  /** Events the replay reads in all: those of the report's types recorded by knownAt. */
+  /** The last position to replay: the last one recorded by knownAt. */
   readonly total: number
 }
 
 export interface ReplayOptions {
-  /** Rows per page of the log (default 10,000): memory holds two pages, the one folded and the next. */
+  /** Rows per page of the log (default 5,000): memory holds two pages, the one folded and the next. */
   readonly pageSize?: number
   /** Called once before the first page and after every page; the replay waits for it. */
   readonly onProgress?: (progress: ReplayProgress) => void | Promise<void>
@@ -28,7 +33,7 @@ export interface ReportHeader {
 
 export type ReportOutput = ReportHeader & Record<string, unknown>
 
-const DEFAULT_PAGE_SIZE = 10_000
+const DEFAULT_PAGE_SIZE = 5000
 
 /**
  * Computes a report by replaying the log from the start through its fold: only events recorded
@@ -46,33 +51,30 @@ export async function replayReport(
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   const cutoff = await lastPositionKnownAt(db, new Date(parameters.knownAt))
   const types = [...report.eventTypes]
-  const [retracted, total] = await Promise.all([
-    retractedPositions(db, cutoff),
-    countEvents(db, cutoff, types),
-  ])
+  const retractions = await retractionsUpTo(db, cutoff)
   const upcast = upcasterOf(catalogue)
-  await options.onProgress?.({ replayed: 0, total })
+  await options.onProgress?.({ replayed: 0, total: cutoff })
 
   let state = report.initialState(parameters)
-  let replayed = 0
+  let read = 0
   let next: Promise<ReplayRow[]> | undefined = readPage(db, 0, cutoff, types, pageSize)
   while (next) {
     const page: ReplayRow[] = await next
     const last = page.at(-1)
     next = last && page.length === pageSize ? readPage(db, last.position, cutoff, types, pageSize) : undefined
     for (const row of page) {
-      if (retracted.has(row.position)) continue
+      if ((retractions.get(row.id) ?? 0) > row.position) continue
       upcast(row)
       state = report.evolve(state, row)
     }
-    replayed += page.length
-    await options.onProgress?.({ replayed, total })
+    read += page.length
+    await options.onProgress?.({ replayed: next ? (last?.position ?? cutoff) : cutoff, total: cutoff })
   }
   return {
     report: report.name,
     ...describeParameters(report, parameters),
     position: cutoff,
-    eventsReplayed: replayed,
+    eventsReplayed: read,
     ...report.result(state, parameters),
   }
 }
@@ -131,22 +133,17 @@ export async function lastPositionKnownAt(db: Kysely<Database>, knownAt: Date): 
 }
 
 /**
- * Positions of the events retracted by an event.retracted at or before `cutoff`. A retraction
- * counts only for earlier events, as in the read models; retracting a retraction changes nothing.
+ * The events retracted at or before `cutoff`: each retracted id with the position of its last
+ * retraction. A retraction counts only for an earlier event, as in the read models (the replay
+ * compares positions); retracting a retraction changes nothing. Reads the retractions alone,
+ * through the type index, and joins nothing: a join with the log would scan all of it.
  */
-async function retractedPositions(db: Kysely<Database>, cutoff: number): Promise<Set<number>> {
-  const { rows } = await sql<{ position: number }>`
-    select t.position
-      from events r
-      join events t on t.id = (r.data->>'eventId')::uuid and t.position < r.position
-     where r.type = 'event.retracted' and r.position <= ${cutoff}
+async function retractionsUpTo(db: Kysely<Database>, cutoff: number): Promise<Map<string, number>> {
+  const { rows } = await sql<{ eventId: string; position: number }>`
+    select data->>'eventId' as "eventId", position
+      from events
+     where type = 'event.retracted' and position <= ${cutoff}
+     order by position
   `.execute(db)
-  return new Set(rows.map((r) => r.position))
-}
-
-async function countEvents(db: Kysely<Database>, cutoff: number, types: readonly string[]): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from events where position <= ${cutoff} and type = any(${types}::text[])
-  `.execute(db)
-  return rows[0]?.n ?? 0
+  return new Map(rows.map((r) => [r.eventId.toLowerCase(), r.position]))
 }
