@@ -94,12 +94,17 @@ const ReportJobSchema = (reports: readonly Report[]) =>
     parameters: Type.Record(Type.String(), NullableInstant),
     progress: Type.Object(
       {
-        replayed: Type.Integer({ description: 'Events replayed so far' }),
+        replayed: Type.Integer({ description: 'The log position reached: events replayed so far' }),
         total: Type.Union([Type.Integer(), Type.Null()], {
-          description: 'Events to replay; null until known',
+          description:
+            'The last position to replay (the last recorded by knownAt); null until the job starts',
         }),
       },
-      { description: 'Stored after every page of the log' },
+      {
+        description:
+          'Stored after every page of the log. Positions number the events in recording order; an append ' +
+          'that was rolled back leaves a gap.',
+      },
     ),
     createdAt: Instant,
     startedAt: NullableInstant,
