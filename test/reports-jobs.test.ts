@@ -87,6 +87,11 @@ describe('a market snapshot replayed as a job', () => {
     expect(rows.every((r) => r.effectiveFrom?.startsWith('2022-'))).toBe(true)
     const markdown = await t.inject(`/v1/reports/jobs/${jobId}/result?format=markdown`)
     expect(markdown.body).toMatch(/^# Price changes\n/)
+    const json = await t.inject(`/v1/reports/jobs/${jobId}/result`)
+    expect(json.headers['content-disposition']).toBe(
+      'inline; filename="price-changes-2022-01-to-2022-12.json"',
+    )
+    expect(json.json()).toEqual(job.result)
   })
 
   it('takes no body at all as "now" for every date', async () => {
