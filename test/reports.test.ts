@@ -1,8 +1,14 @@
 import { parse } from 'csv-parse/sync'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../events/index.js'
+import { priceChanged } from '../events/price-changed.js'
+import { priceChanges } from '../reports/price-changes.js'
+import { Catalogue } from '../src/catalogue/catalogue.js'
+import { replayReport } from '../src/reports/replay.js'
 import { defaultSeedsDir, loadSeeds } from '../src/seeding.js'
 import { startTestApp, type TestApp } from './support/app.js'
+import { createTestDatabase } from './support/database.js'
 
 /** The reports over the article's facts, replayed from the log, in every format. */
 let t: TestApp
@@ -323,5 +329,51 @@ describe('the reports in the API description', () => {
     ])
     const csv = doc.paths['/v1/reports/price-changes'].get.responses['200'].content
     expect(Object.keys(csv)).toEqual(['application/json', 'text/csv', 'text/markdown'])
+  })
+})
+
+describe('events stored under an older schema version', () => {
+  it('are upcast before a report folds them', async () => {
+    // As if price.changed had once kept its amount and currency in one `price` field.
+    const v2 = {
+      ...priceChanged,
+      schemaVersion: 2,
+      upcasters: {
+        1: ({ price, ...rest }: Record<string, unknown>) => {
+          const [amount, currency] = String(price).split(' ')
+          return { ...rest, amount, currency }
+        },
+      },
+    }
+    const database = await createTestDatabase()
+    try {
+      const old = {
+        idx: 0,
+        id: crypto.randomUUID(),
+        type: 'price.changed',
+        schema_version: 1,
+        subject: 'legacy-model',
+        occurred_at: '2023-03',
+        precision: 'month',
+        effective_from: '2023-03-01T00:00:00Z',
+        data: { component: 'input', price: '0.02 CNY', unit: '1K tokens' },
+        source: null,
+        expected_version: null,
+      }
+      await sql`select * from mt_append_events(${JSON.stringify([old])}::jsonb)`.execute(database.handle.db)
+      const upcasting = new Catalogue(catalogue.types.map((t) => (t.type === 'price.changed' ? v2 : t)))
+      const now = Date.now()
+      const output = await replayReport(database.handle.db, upcasting, priceChanges, {
+        asOf: now,
+        knownAt: now,
+        from: null,
+        to: null,
+      })
+      expect(output.changes).toEqual([
+        expect.objectContaining({ product: 'legacy-model', newAmount: '0.02', currency: 'CNY' }),
+      ])
+    } finally {
+      await database.drop()
+    }
   })
 })

@@ -96,11 +96,15 @@ export async function workReports(boss: PgBoss, deps: ReportWorkerDependencies):
 async function runReportJob(deps: ReportWorkerDependencies, id: string): Promise<void> {
   const { db } = deps
   const row = await db.selectFrom('report_jobs').selectAll().where('id', '=', id).executeTakeFirst()
-  const report = deps.reports.find((r) => r.name === row?.report)
-  if (!row || !report) return
-  const parameters = row.parameters as StoredParameters
+  if (!row) return
   const update = (values: UpdateObject<Database, 'report_jobs'>) =>
     db.updateTable('report_jobs').set(values).where('id', '=', id).execute()
+  const report = deps.reports.find((r) => r.name === row.report)
+  if (!report) {
+    await update({ status: 'failed', error: `no report named ${row.report}`, finished_at: sql<Date>`now()` })
+    return
+  }
+  const parameters = row.parameters as StoredParameters
   await update({ status: 'running', started_at: sql<Date>`now()`, replayed: 0, total: null, error: null })
   deps.log.info({ report: report.name, jobId: id }, 'replaying report')
   let output: ReportOutput
