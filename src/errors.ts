@@ -104,3 +104,9 @@ export class Forbidden extends DomainError {
   readonly status = 403
   readonly title = 'Forbidden'
 }
+
+/** A report job's result was asked for before the job completed. */
+export class ReportNotReady extends DomainError {
+  readonly status = 409
+  readonly title = 'Report not ready'
+}

@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { startJobQueue } from './jobs.js'
 import { ensureProjections } from './projector/generations.js'
 import { requestRebuild } from './projector/rebuild-jobs.js'
+import { reportRequester } from './reports/jobs.js'
 import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
 import { createEventStore } from './store/event-store.js'
@@ -105,6 +106,7 @@ async function run(
       catalogue,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
+      requestReport: reportRequester(db, boss),
       databaseUrl: runtime.url,
       jobs: boss,
     })

@@ -1,4 +1,5 @@
 import type PgBoss from 'pg-boss'
+import { reports } from '../reports/index.js'
 import type { Catalogue } from './catalogue/catalogue.js'
 import type { WebhookConfig } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
@@ -6,6 +7,7 @@ import { ensureProjections } from './projector/generations.js'
 import type { Projection } from './projector/projection.js'
 import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
 import { REBUILD_QUEUE, workRebuilds } from './projector/rebuild-jobs.js'
+import { REPORT_QUEUE, workReports } from './reports/jobs.js'
 import { createEventStore } from './store/event-store.js'
 import { startDeliveryWorker } from './webhooks/delivery-worker.js'
 import { startDispatcher } from './webhooks/dispatcher.js'
@@ -20,6 +22,8 @@ export interface WorkerDependencies {
   readonly webhooks: WebhookConfig
   readonly log: ProjectorLog
   readonly batchSize?: number
+  /** Rows per page of a report job's replay (progress is stored after each page). */
+  readonly reportPageSize?: number
 }
 
 export interface Worker {
@@ -48,12 +52,20 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
   const webhookParts = { db, store, boss: deps.boss, databaseUrl: deps.databaseUrl, log: deps.log }
   const dispatcher = startDispatcher({ ...webhookParts, catalogue: deps.catalogue })
   const deliveries = startDeliveryWorker({ ...webhookParts, config: deps.webhooks })
+  await workReports(deps.boss, {
+    db,
+    catalogue: deps.catalogue,
+    reports,
+    log: deps.log,
+    ...(deps.reportPageSize ? { pageSize: deps.reportPageSize } : {}),
+  })
   return {
     projector,
     async stop() {
       await deps.boss.offWork(REBUILD_QUEUE)
       await dispatcher.stop()
       await deliveries.stop()
+      await deps.boss.offWork(REPORT_QUEUE)
       await projector.stop()
     },
   }

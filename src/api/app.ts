@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type PgBoss from 'pg-boss'
+import { reports } from '../../reports/index.js'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
@@ -12,6 +13,7 @@ import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
+import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
@@ -21,6 +23,7 @@ import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
+import { reportRoutes } from './routes/reports.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
 export interface AppDependencies {
@@ -31,6 +34,8 @@ export interface AppDependencies {
   readonly store?: EventStore
   /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
   readonly requestRebuild?: (name: string) => Promise<string>
+  /** Queues a report job (pg-boss); without it, report job requests are 503. */
+  readonly requestReport?: RequestReport
   /** Where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
   readonly databaseUrl?: string
   /** The job queue, for webhook retries and resumes; without it, those are 503. */
@@ -46,6 +51,7 @@ export async function buildApp({
   catalogue,
   store,
   requestRebuild,
+  requestReport,
   databaseUrl,
   jobs,
 }: AppDependencies): Promise<FastifyInstance> {
@@ -126,6 +132,7 @@ export async function buildApp({
           name: 'webhooks',
           description: 'Signed, retried, replayable delivery of new facts (Standard Webhooks; admin)',
         },
+        { name: 'reports', description: 'Reports computed by replaying the log: JSON, CSV or Markdown' },
         { name: 'keys', description: 'API keys (admin)' },
         { name: 'operations', description: 'Health and readiness' },
       ],
@@ -147,6 +154,13 @@ export async function buildApp({
     catalogue,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(reportRoutes, {
+    db: database.db,
+    catalogue,
+    marketTz: config.marketTz,
+    reports,
+    ...(requestReport ? { requestReport } : {}),
   })
   await app.register(projectionRoutes, {
     db: database.db,

@@ -40,6 +40,7 @@ const domainTypes: Record<string, string> = {
   ReadModelBehind: problemType('read-model-behind'),
   Unauthorized: problemType('unauthorized'),
   Forbidden: problemType('forbidden'),
+  ReportNotReady: problemType('report-not-ready'),
 }
 
 export function problem(status: number, detail: string, errors?: readonly FieldError[]): Problem {

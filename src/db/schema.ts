@@ -107,6 +107,23 @@ export interface WebhookDispatcherTable {
   updated_at: ColumnType<Date, string | Date | undefined>
 }
 
+export interface ReportJobsTable {
+  id: string
+  report: string
+  parameters: ColumnType<unknown, string, never>
+  status: ColumnType<
+    'queued' | 'running' | 'completed' | 'failed',
+    'queued' | 'running' | 'completed' | 'failed' | undefined
+  >
+  replayed: ColumnType<number, number | undefined>
+  total: number | null
+  result: ColumnType<unknown | null, string | null | undefined>
+  error: string | null
+  created_at: ColumnType<Date, string | Date | undefined, never>
+  started_at: ColumnType<Date | null, string | Date | null | undefined>
+  finished_at: ColumnType<Date | null, string | Date | null | undefined>
+}
+
 export interface Database {
   api_keys: ApiKeysTable
   events: EventsTable
@@ -117,4 +134,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable
   webhook_attempts: WebhookAttemptsTable
   webhook_dispatcher: WebhookDispatcherTable
+  report_jobs: ReportJobsTable
 }

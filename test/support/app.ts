@@ -10,6 +10,7 @@ import { ensureProjections } from '../../src/projector/generations.js'
 import type { Projection } from '../../src/projector/projection.js'
 import type { ProjectorLog } from '../../src/projector/projector.js'
 import { requestRebuild } from '../../src/projector/rebuild-jobs.js'
+import { reportRequester } from '../../src/reports/jobs.js'
 import { createEventStore, type EventStore } from '../../src/store/event-store.js'
 import { startWorker, type Worker } from '../../src/worker.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   /** Run the background worker (projector and rebuild jobs on a real pg-boss) in this process. */
   readonly worker?: boolean
   readonly batchSize?: number
+  /** Rows per page of a report job's replay. */
+  readonly reportPageSize?: number
 }
 
 /** The real app on a fresh database of its own, for `app.inject`; with `worker`, its projections too. */
@@ -69,6 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       webhooks: config.webhooks,
       log,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(options.reportPageSize ? { reportPageSize: options.reportPageSize } : {}),
     })
   }
   const queue = boss
@@ -80,6 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     databaseUrl: database.url,
     ...(queue ? { jobs: queue } : {}),
     ...(queue ? { requestRebuild: (name: string) => requestRebuild(database.handle.db, queue, name) } : {}),
+    ...(queue ? { requestReport: reportRequester(database.handle.db, queue) } : {}),
   })
   await app.ready()
   return {

@@ -4,6 +4,7 @@ import * as projections from './002-projections.js'
 import * as apiKeys from './003-api-keys.js'
 import * as webhooks from './004-webhooks.js'
 import * as leanAppend from './005-lean-append.js'
+import * as reportJobs from './006-report-jobs.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '003-api-keys': apiKeys,
   '004-webhooks': webhooks,
   '005-lean-append': leanAppend,
+  '006-report-jobs': reportJobs,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto'
+import { type Kysely, sql, type UpdateObject } from 'kysely'
+import type PgBoss from 'pg-boss'
+import type { Catalogue } from '../catalogue/catalogue.js'
+import type { Database } from '../db/schema.js'
+import type { ProjectorLog } from '../projector/projector.js'
+import { describeParameters, type GivenParameters } from './parameters.js'
+import { type ReportOutput, replayReport } from './replay.js'
+import type { Report, ReportParameters } from './report.js'
+
+/**
+ * Long replays run as pg-boss jobs: any worker may take one, and a crashed worker's job is
+ * retried after it expires. What a client follows — status, progress, result — is kept in
+ * `report_jobs`, written by the worker after every page of the log.
+ */
+export const REPORT_QUEUE = 'report-run'
+
+/** Finished jobs are kept this long, then removed when a new one is queued. */
+const KEEP_FINISHED = '7 days'
+
+export type ReportJobStatus = 'queued' | 'running' | 'completed' | 'failed'
+
+export interface ReportJobRequest {
+  readonly report: Report
+  readonly given: GivenParameters
+  /** Resolved when the job was asked for, so that "now" means then, whenever a worker runs it. */
+  readonly parameters: ReportParameters
+}
+
+/** Queues a report job and returns its id. */
+export type RequestReport = (request: ReportJobRequest) => Promise<string>
+
+interface StoredParameters extends ReportParameters {
+  readonly given: GivenParameters
+}
+
+/** createQueue is idempotent: every process that sends or works report jobs makes sure the queue exists. */
+async function ensureReportQueue(boss: PgBoss): Promise<void> {
+  await boss.createQueue(REPORT_QUEUE, {
+    name: REPORT_QUEUE,
+    retryLimit: 3,
+    retryDelay: 5,
+    expireInSeconds: 900,
+  })
+}
+
+export function reportRequester(db: Kysely<Database>, boss: PgBoss): RequestReport {
+  let queue: Promise<void> | undefined
+  return async ({ report, given, parameters }) => {
+    queue ??= ensureReportQueue(boss).catch((error: unknown) => {
+      queue = undefined
+      throw error
+    })
+    await queue
+    await db
+      .deleteFrom('report_jobs')
+      .where('finished_at', '<', sql<Date>`now() - ${KEEP_FINISHED}::interval`)
+      .execute()
+    const id = randomUUID()
+    const stored: StoredParameters = { ...parameters, given }
+    await db
+      .insertInto('report_jobs')
+      .values({ id, report: report.name, parameters: JSON.stringify(stored) })
+      .execute()
+    try {
+      await boss.send(REPORT_QUEUE, { id }, { id })
+    } catch (error) {
+      await db.deleteFrom('report_jobs').where('id', '=', id).execute()
+      throw error
+    }
+    return id
+  }
+}
+
+export interface ReportWorkerDependencies {
+  readonly db: Kysely<Database>
+  readonly catalogue: Catalogue
+  readonly reports: readonly Report[]
+  readonly log: ProjectorLog
+  /** Rows per page of the log; progress is stored after each page. */
+  readonly pageSize?: number
+}
+
+export async function workReports(boss: PgBoss, deps: ReportWorkerDependencies): Promise<void> {
+  await ensureReportQueue(boss)
+  await boss.work<{ id: string }>(REPORT_QUEUE, { pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (job) await runReportJob(deps, job.data.id)
+  })
+}
+
+/**
+ * Replays the job's report, storing progress after every page. A report that fails is marked
+ * failed (asking again will fail the same way); a database that fails under it fails the pg-boss
+ * job, which is retried.
+ */
+async function runReportJob(deps: ReportWorkerDependencies, id: string): Promise<void> {
+  const { db } = deps
+  const row = await db.selectFrom('report_jobs').selectAll().where('id', '=', id).executeTakeFirst()
+  if (!row) return
+  const update = (values: UpdateObject<Database, 'report_jobs'>) =>
+    db.updateTable('report_jobs').set(values).where('id', '=', id).execute()
+  const report = deps.reports.find((r) => r.name === row.report)
+  if (!report) {
+    await update({ status: 'failed', error: `no report named ${row.report}`, finished_at: sql<Date>`now()` })
+    return
+  }
+  const parameters = row.parameters as StoredParameters
+  await update({ status: 'running', started_at: sql<Date>`now()`, replayed: 0, total: null, error: null })
+  deps.log.info({ report: report.name, jobId: id }, 'replaying report')
+  let output: ReportOutput
+  try {
+    output = await replayReport(db, deps.catalogue, report, parameters, {
+      ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
+      onProgress: async ({ replayed, total }) => {
+        await update({ replayed, total })
+      },
+    })
+  } catch (error) {
+    deps.log.error({ report: report.name, jobId: id, err: error }, 'report failed')
+    await update({ status: 'failed', error: String(error), finished_at: sql<Date>`now()` })
+    return
+  }
+  await update({ status: 'completed', result: JSON.stringify(output), finished_at: sql<Date>`now()` })
+  deps.log.info({ report: report.name, jobId: id, events: output.eventsReplayed }, 'report completed')
+}
+
+export interface ReportJob {
+  readonly jobId: string
+  readonly report: string
+  readonly status: ReportJobStatus
+  readonly parameters: Record<string, string | null>
+  readonly progress: { readonly replayed: number; readonly total: number | null }
+  readonly createdAt: string
+  readonly startedAt: string | null
+  readonly finishedAt: string | null
+  readonly error?: string
+  readonly result?: ReportOutput
+}
+
+export interface StoredReportJob {
+  readonly job: ReportJob
+  readonly report: Report
+  readonly given: GivenParameters
+}
+
+/** A job as a client follows it; undefined for an unknown id. */
+export async function reportJob(
+  db: Kysely<Database>,
+  reports: readonly Report[],
+  id: string,
+): Promise<StoredReportJob | undefined> {
+  const row = await db.selectFrom('report_jobs').selectAll().where('id', '=', id).executeTakeFirst()
+  const report = reports.find((r) => r.name === row?.report)
+  if (!row || !report) return undefined
+  const parameters = row.parameters as StoredParameters
+  const job: ReportJob = {
+    jobId: row.id,
+    report: row.report,
+    status: row.status,
+    parameters: describeParameters(report, parameters),
+    progress: { replayed: row.replayed, total: row.total },
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    ...(row.error !== null ? { error: row.error } : {}),
+    ...(row.result !== null ? { result: row.result as ReportOutput } : {}),
+  }
+  return { job, report, given: parameters.given }
+}

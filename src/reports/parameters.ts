@@ -1,0 +1,84 @@
+import { InvalidDate, InvalidInput } from '../errors.js'
+import { marketDateProblem, parseMarketDate } from '../time/market-date.js'
+import type { Report, ReportParameters } from './report.js'
+
+/** A report's parameters as given: market dates as text (`2024-05`, `2024-05-31`, an instant). */
+export interface GivenParameters {
+  readonly asOf?: string
+  readonly knownAt?: string
+  readonly from?: string
+  readonly to?: string
+}
+
+const parametersOf = {
+  'as-of': ['asOf', 'knownAt'],
+  window: ['from', 'to', 'knownAt'],
+} as const
+
+/** The parameters `report` accepts, in the order they are documented. */
+export function parameterNames(report: Report): readonly (keyof GivenParameters)[] {
+  return parametersOf[report.period]
+}
+
+/**
+ * Reads the given dates in the market time zone — `from` from the start of its period, the
+ * others to its end — and checks that they fit the report. `now` stands in for a date not given.
+ */
+export function resolveParameters(
+  report: Report,
+  given: GivenParameters,
+  marketTz: string,
+  now: number,
+): ReportParameters {
+  const accepted: readonly string[] = parameterNames(report)
+  for (const [name, value] of Object.entries(given)) {
+    if (value !== undefined && !accepted.includes(name)) {
+      throw new InvalidInput(`${report.name} takes ${accepted.join(', ')}; not ${name}`, [
+        { path: `/${name}`, message: `not a parameter of ${report.name}` },
+      ])
+    }
+  }
+  const from = instantOf(given, 'from', marketTz)
+  const to = instantOf(given, 'to', marketTz)
+  if (from !== null && to !== null && from > to) {
+    throw new InvalidInput(`from (${given.from}) is after to (${given.to})`, [
+      { path: '/from', message: `must not be after to (${given.to})` },
+    ])
+  }
+  return {
+    asOf: instantOf(given, 'asOf', marketTz) ?? now,
+    knownAt: instantOf(given, 'knownAt', marketTz) ?? now,
+    from,
+    to,
+  }
+}
+
+function instantOf(given: GivenParameters, name: keyof GivenParameters, marketTz: string): number | null {
+  const text = given[name]
+  if (text === undefined) return null
+  const date = parseMarketDate(text, marketTz)
+  if (!date) throw new InvalidDate(`/${name}`, text, marketDateProblem(text) ?? 'not a valid market date')
+  return (name === 'from' ? date.start : date.end).toMillis()
+}
+
+/** The parameters as the report's answer states them: instants, null for an open end. */
+export function describeParameters(
+  report: Report,
+  parameters: ReportParameters,
+): Record<string, string | null> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+  return report.period === 'as-of'
+    ? { asOf: iso(parameters.asOf), knownAt: iso(parameters.knownAt) }
+    : { from: iso(parameters.from), to: iso(parameters.to), knownAt: iso(parameters.knownAt) }
+}
+
+/** A file name for a report and the parameters given: `price-changes-2024-05-01-to-2024-05-31.csv`. */
+export function reportFileName(report: Report, given: GivenParameters, extension: string): string {
+  const parts = [report.name]
+  if (report.period === 'as-of' && given.asOf) parts.push(given.asOf)
+  if (report.period === 'window' && (given.from || given.to)) {
+    parts.push(given.from ?? 'start', 'to', given.to ?? 'now')
+  }
+  if (given.knownAt) parts.push('known', given.knownAt)
+  return `${parts.map((part) => part.replace(/[^A-Za-z0-9.-]+/g, '-')).join('-')}.${extension}`
+}

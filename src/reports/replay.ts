@@ -1,0 +1,149 @@
+import { type Kysely, sql } from 'kysely'
+import type { Catalogue } from '../catalogue/catalogue.js'
+import type { Database } from '../db/schema.js'
+import { describeParameters } from './parameters.js'
+import type { LogEntry, Report, ReportParameters } from './report.js'
+
+/**
+ * How far a replay has come, in positions of the log: positions number the events in recording
+ * order (an append that was rolled back leaves a gap), so they count the events read so far
+ * without a count of the whole log first.
+ */
+export interface ReplayProgress {
+  /** The position reached. */
+  readonly replayed: number
+  /** The last position to replay: the last one recorded by knownAt. */
+  readonly total: number
+}
+
+export interface ReplayOptions {
+  /** Rows per page of the log (default 5,000): memory holds two pages, the one folded and the next. */
+  readonly pageSize?: number
+  /** Called once before the first page and after every page; the replay waits for it. */
+  readonly onProgress?: (progress: ReplayProgress) => void | Promise<void>
+}
+
+/** What every report answer starts with; the report's own sections follow. */
+export interface ReportHeader {
+  readonly report: string
+  /** The last position of the log as known at knownAt: the replay read up to here. */
+  readonly position: number
+  readonly eventsReplayed: number
+}
+
+export type ReportOutput = ReportHeader & Record<string, unknown>
+
+const DEFAULT_PAGE_SIZE = 5000
+
+/**
+ * Computes a report by replaying the log from the start through its fold: only events recorded
+ * by `knownAt` count (positions are recording order, so that is a prefix of the log), and an
+ * event retracted within that prefix is skipped as if it had never been recorded. Pages are
+ * read by position (keyset, the primary key) while the previous page is folded.
+ */
+export async function replayReport(
+  db: Kysely<Database>,
+  catalogue: Catalogue,
+  report: Report,
+  parameters: ReportParameters,
+  options: ReplayOptions = {},
+): Promise<ReportOutput> {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+  const cutoff = await lastPositionKnownAt(db, new Date(parameters.knownAt))
+  const types = [...report.eventTypes]
+  const retractions = await retractionsUpTo(db, cutoff)
+  const upcast = upcasterOf(catalogue)
+  await options.onProgress?.({ replayed: 0, total: cutoff })
+
+  let state = report.initialState(parameters)
+  let read = 0
+  let next: Promise<ReplayRow[]> | undefined = readPage(db, 0, cutoff, types, pageSize)
+  while (next) {
+    const page: ReplayRow[] = await next
+    const last = page.at(-1)
+    next = last && page.length === pageSize ? readPage(db, last.position, cutoff, types, pageSize) : undefined
+    for (const row of page) {
+      if ((retractions.get(row.id) ?? 0) > row.position) continue
+      upcast(row)
+      state = report.evolve(state, row)
+    }
+    read += page.length
+    await options.onProgress?.({ replayed: next ? (last?.position ?? cutoff) : cutoff, total: cutoff })
+  }
+  return {
+    report: report.name,
+    ...describeParameters(report, parameters),
+    position: cutoff,
+    eventsReplayed: read,
+    ...report.result(state, parameters),
+  }
+}
+
+interface ReplayRow extends LogEntry {
+  schemaVersion: number
+  data: unknown
+}
+
+/**
+ * Only the columns a fold uses; effective_from as epoch milliseconds (a number, not a Date to
+ * parse). jsonb arrives parsed.
+ */
+async function readPage(
+  db: Kysely<Database>,
+  after: number,
+  cutoff: number,
+  types: readonly string[],
+  limit: number,
+): Promise<ReplayRow[]> {
+  const { rows } = await sql<ReplayRow>`
+    select position, id, type, subject, occurred_at as "occurredAt", precision,
+           (extract(epoch from effective_from) * 1000)::bigint as "effectiveAt",
+           schema_version as "schemaVersion", data
+      from events
+     where position > ${after} and position <= ${cutoff} and type = any(${types}::text[])
+     order by position
+     limit ${limit}
+  `.execute(db)
+  return rows
+}
+
+/** Data written under an older schema version is brought up to the current one, in place. */
+function upcasterOf(catalogue: Catalogue): (row: ReplayRow) => void {
+  const current = new Map(catalogue.types.map((t) => [t.type, t.schemaVersion]))
+  return (row) => {
+    if (current.get(row.type) === row.schemaVersion) return
+    row.data = catalogue.upcast(row.type, row.schemaVersion, row.data)
+    row.schemaVersion = current.get(row.type) ?? row.schemaVersion
+  }
+}
+
+/**
+ * The last position recorded at or before `knownAt`. recorded_at never decreases in position
+ * order, so the newest matching row, found walking the primary key backwards, is the answer.
+ */
+export async function lastPositionKnownAt(db: Kysely<Database>, knownAt: Date): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select('position')
+    .where('recorded_at', '<=', knownAt)
+    .orderBy('position', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.position ?? 0
+}
+
+/**
+ * The events retracted at or before `cutoff`: each retracted id with the position of its last
+ * retraction. A retraction counts only for an earlier event, as in the read models (the replay
+ * compares positions); retracting a retraction changes nothing. Reads the retractions alone,
+ * through the type index, and joins nothing: a join with the log would scan all of it.
+ */
+async function retractionsUpTo(db: Kysely<Database>, cutoff: number): Promise<Map<string, number>> {
+  const { rows } = await sql<{ eventId: string; position: number }>`
+    select data->>'eventId' as "eventId", position
+      from events
+     where type = 'event.retracted' and position <= ${cutoff}
+     order by position
+  `.execute(db)
+  return new Map(rows.map((r) => [r.eventId.toLowerCase(), r.position]))
+}

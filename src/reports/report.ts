@@ -1,0 +1,93 @@
+import type { TObject } from 'typebox'
+
+/**
+ * One event as a replay sees it: the log's fields a report needs, with `effectiveAt` as epoch
+ * milliseconds so that the hot loop compares numbers, not dates.
+ */
+export interface LogEntry {
+  readonly position: number
+  readonly id: string
+  readonly type: string
+  readonly subject: string
+  readonly occurredAt: string
+  readonly precision: string
+  /** effectiveFrom, in epoch milliseconds. */
+  readonly effectiveAt: number
+  /** Upcast to the catalogue's current schema version. */
+  readonly data: unknown
+}
+
+/** A report's parameters as instants (epoch milliseconds); a date given as text means its end (`to`, `asOf`, `knownAt`) or its start (`from`). */
+export interface ReportParameters {
+  /** Valid time of a snapshot (default: when the report was asked for). */
+  readonly asOf: number
+  /** Transaction time: only what was recorded, and not retracted, by then counts. */
+  readonly knownAt: number
+  /** Valid-time window of a period report, both ends included; null = open. */
+  readonly from: number | null
+  readonly to: number | null
+}
+
+/** Which parameters a report takes besides knownAt: a moment, or a period. */
+export type ReportPeriod = 'as-of' | 'window'
+
+export type Cell = string | number | null
+
+export interface ReportColumn {
+  readonly key: string
+  readonly title: string
+  readonly align?: 'right'
+}
+
+/** One table of a report's CSV and Markdown forms. */
+export interface ReportTable {
+  readonly name: string
+  readonly title: string
+  readonly columns: readonly ReportColumn[]
+  readonly rows: readonly Readonly<Record<string, Cell>>[]
+}
+
+/**
+ * A report: a fold over the log from the start, as known at `knownAt`. `evolve` is deterministic
+ * and does no I/O, so a report is tested without a database. It updates the state it is given
+ * and returns it: copying a state of thousands of entries for each of a million events would
+ * make a replay quadratic.
+ */
+export interface Report<State = unknown, Result extends object = object> {
+  /** kebab-case, the name in `/v1/reports/:name`. */
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly period: ReportPeriod
+  /** The event types `evolve` uses; the replay reads only these. */
+  readonly eventTypes: readonly string[]
+  /** The sections of the result, for the response schema and the OpenAPI document. */
+  readonly resultSchema: TObject
+  initialState(parameters: ReportParameters): State
+  evolve(state: State, event: LogEntry): State
+  result(state: State, parameters: ReportParameters): Result
+  /** The result as tables, for CSV and Markdown. */
+  tables(result: Result): ReportTable[]
+}
+
+/** Declares a report; its state and result types stay inside its own file. */
+export function defineReport<State, Result extends object>(report: Report<State, Result>): Report {
+  return report as unknown as Report
+}
+
+/** Valid-time order: effective time, then recording order. */
+export function byEffectiveTime(
+  a: { readonly effectiveAt: number; readonly position: number },
+  b: { readonly effectiveAt: number; readonly position: number },
+): number {
+  return a.effectiveAt - b.effectiveAt || a.position - b.position
+}
+
+/** Code-unit order of slugs, the same on every machine (database collations differ). */
+export function bySlug(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function isoOf(epochMs: number): string {
+  return new Date(epochMs).toISOString()
+}
