@@ -9,10 +9,11 @@ import {
   measureHttp,
   type ProjectionFigures,
 } from './projections.js'
+import { measureReplay, type ReplayFigures } from './reports.js'
 import { machine, openBenchServer } from './support.js'
 import { type FanOutFigures, measureFanOut } from './webhooks.js'
 
-const usage = `npm run bench [-- --quick] [-- --only append,projections,http,webhooks] [-- --events N]
+const usage = `npm run bench [-- --quick] [-- --only append,projections,http,reports,webhooks] [-- --events N]
 
 Measures the service against PostgreSQL's own ceiling and a peer event store, in one run, on
 its own PostgreSQL (embedded unless DATABASE_URL is set). Prints a table, then a JSON summary as
@@ -21,7 +22,7 @@ the last line, also written to bench/results/latest.json.
   --only     some sections
   --events   size of the generated log (default 1,000,000; 100,000 with --quick)`
 
-const sections = ['append', 'projections', 'http', 'webhooks'] as const
+const sections = ['append', 'projections', 'http', 'reports', 'webhooks'] as const
 type Section = (typeof sections)[number]
 
 const { values } = parseArgs({
@@ -54,13 +55,14 @@ let append: AppendFigures | undefined
 let projection: ProjectionFigures | undefined
 let http: HttpFigures | undefined
 let fanOut: FanOutFigures | undefined
+let replay: ReplayFigures | undefined
 let log: GeneratedLog | undefined
 try {
   if (only.includes('append')) {
     step('appends: store, raw INSERT, COPY, Emmett; global reads')
     append = await measureAppend(server, quick)
   }
-  if (only.includes('projections') || only.includes('http')) {
+  if (only.some((s) => s === 'projections' || s === 'http' || s === 'reports')) {
     step(`generating a log of ${events.toLocaleString('en')} events`)
     log = await generateLog(server, events)
   }
@@ -71,6 +73,10 @@ try {
   if (log && only.includes('http')) {
     step('HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf')
     http = await measureHttp(log, quick)
+  }
+  if (log && only.includes('reports')) {
+    step('report replay: a market snapshot from position 0, each run in a process of its own')
+    replay = await measureReplay(log, quick ? 1 : 3)
   }
   await log?.db.close()
   if (only.includes('webhooks')) {
@@ -179,6 +185,24 @@ const rows = [
         ),
       ]
     : []),
+  ...(replay
+    ? [
+        row(
+          'report replay (market snapshot)',
+          `${n(replay.replayEventsPerSec)} events/s`,
+          `raw paged read ${n(log?.rawPagedReadPerSec ?? 0)}/s`,
+          '',
+          '≥ 100,000',
+        ),
+        row(
+          '… its peak RSS',
+          `${replay.replayPeakRssMb} MB`,
+          `${replay.replayStartRssMb} MB before it`,
+          '',
+          '< 300 MB',
+        ),
+      ]
+    : []),
   ...(fanOut
     ? [
         row(
@@ -214,6 +238,9 @@ const summary = {
         appendHttpReqPerSec: http.appendOverHttp.rps,
       }
     : {}),
+  ...(replay
+    ? { replayEventsPerSec: replay.replayEventsPerSec, replayPeakRssMb: replay.replayPeakRssMb }
+    : {}),
   ...(fanOut ? { fanOutDeliveriesPerSec: fanOut.deliveriesPerSec } : {}),
 }
 const details = {
@@ -229,6 +256,7 @@ const details = {
     : undefined,
   projection,
   http,
+  replay,
   fanOut,
 }
 await mkdir(new URL('./results/', import.meta.url), { recursive: true })
