@@ -21,6 +21,7 @@ import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
+import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
 export interface AppDependencies {
@@ -159,5 +160,6 @@ export async function buildApp({
       }),
   })
   await app.register(webhookRoutes, { db: database.db, catalogue, config: config.webhooks, boss: jobs })
+  await app.register(uiRoutes)
   return app
 }
