@@ -87,18 +87,22 @@ new ResizeObserver(([entry]) => {
 async function start() {
   hideProblem()
   head = (await getJson('/v1/events/head')).position
-  const [loaded, types] = await Promise.all([
-    Directory.load({ knownAt: state.knownAt, consistentWith: head }),
-    catalogueTypes(),
-  ])
-  directory = loaded
-  drawTypeFilter(types)
-  await timeline.load(timelineFilters(), { consistentWith: head })
+  const named = Directory.load({ knownAt: state.knownAt, consistentWith: head }).then((loaded) => {
+    directory = loaded
+  })
+  await Promise.all([named, timeline.load(timelineFilters(), { consistentWith: head, named })])
   timeZone = timeline.timeZone
   drawSlider()
   showState()
   await Promise.all([renderMarket({ consistentWith: head }), loadChart({ consistentWith: head })])
   document.body.dataset.ready = 'true'
+  // The type filter starts folded away: its choices can come after the rest.
+  void catalogueTypes()
+    .then((types) => {
+      drawTypeFilter(types)
+      showState()
+    })
+    .catch(report)
   live?.stop()
   live = followLog({ after: head, onEvents: onNewEvents, onState: showLive })
   showLive({ live: true, position: head })

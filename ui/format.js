@@ -3,9 +3,20 @@
  * with `new Date(string)` into local time: market dates are read field by field.
  */
 
-const monthNames = Array.from({ length: 12 }, (_, i) =>
-  new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' }).format(Date.UTC(2000, i, 1)),
-)
+const monthNames = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+]
 
 const marketDate =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?)?$/
@@ -45,20 +56,7 @@ export function formatInstant(iso, timeZone) {
   if (!iso) return ''
   const instant = Date.parse(iso)
   if (Number.isNaN(instant)) return iso
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      hourCycle: 'h23',
-    })
-      .formatToParts(instant)
-      .map((part) => [part.type, part.value]),
-  )
+  const parts = partsOf(instant, timeZone)
   const midnight =
     parts.hour === '00' && parts.minute === '00' && parts.second === '00' && instant % 1000 === 0
   const month = monthNames[Number(parts.month) - 1]
@@ -68,13 +66,29 @@ export function formatInstant(iso, timeZone) {
   return midnight ? date : `${date}, ${parts.hour}:${parts.minute}`
 }
 
+/** Calendar fields of an instant in a time zone. Formatters are costly to make: one per zone. */
+const formatters = new Map()
+function partsOf(instant, timeZone) {
+  let formatter = formatters.get(timeZone)
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+    formatters.set(timeZone, formatter)
+  }
+  return Object.fromEntries(formatter.formatToParts(instant).map((part) => [part.type, part.value]))
+}
+
 /** The month of an instant in the market time zone: `2024-05`. */
 export function monthOf(iso, timeZone) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit' })
-      .formatToParts(Date.parse(iso))
-      .map((part) => [part.type, part.value]),
-  )
+  const parts = partsOf(Date.parse(iso), timeZone)
   return `${parts.year}-${parts.month}`
 }
 

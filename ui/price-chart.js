@@ -59,9 +59,10 @@ export class PriceChart {
     this.draw()
   }
 
+  /** Moves the as-of line of each chart; nothing else depends on the date. */
   setAsOf(asOf) {
     this.asOf = asOf
-    this.draw()
+    for (const svg of this.figure.querySelectorAll('svg.price-chart')) svg.placeAsOf?.(asOf)
   }
 
   draw() {
@@ -189,9 +190,14 @@ function chartOf(series, { per, width, log, asOf, timeZone }) {
 
   const paths = series.map((line) => stepsOf(line, x, y, xMin, xMax))
   const markers = markersOf(series, x, y, timeZone)
-  const asOfAt = asOf ? Date.parse(asOf) : undefined
+  const asOfLine = s(
+    'g',
+    { class: 'as-of-line' },
+    s('line', { y1: plot.top - 6, y2: height - margin.bottom }),
+    s('text', { y: plot.top, 'dominant-baseline': 'middle' }, 'as of'),
+  )
   const title = `Prices in ${per}, ${log ? 'log' : 'linear'} scale`
-  return s(
+  const svg = s(
     'svg',
     {
       class: 'price-chart',
@@ -238,14 +244,7 @@ function chartOf(series, { per, width, log, asOf, timeZone }) {
         ),
       ),
     ),
-    asOfAt !== undefined && asOfAt >= xMin && asOfAt <= xMax
-      ? s(
-          'g',
-          { class: 'as-of-line' },
-          s('line', { x1: x(asOfAt), x2: x(asOfAt), y1: plot.top - 6, y2: height - margin.bottom }),
-          s('text', { x: x(asOfAt) + 4, y: plot.top, 'dominant-baseline': 'middle' }, 'as of'),
-        )
-      : null,
+    asOfLine,
     s(
       'g',
       { class: 'series' },
@@ -260,6 +259,18 @@ function chartOf(series, { per, width, log, asOf, timeZone }) {
     ),
     s('g', { class: 'markers' }, markers),
   )
+  svg.placeAsOf = (instant) => {
+    const at = instant ? Date.parse(instant) : Number.NaN
+    asOfLine.setAttribute('visibility', at >= xMin && at <= xMax ? 'visible' : 'hidden')
+    if (!(at >= xMin && at <= xMax)) return
+    for (const line of asOfLine.querySelectorAll('line')) {
+      line.setAttribute('x1', x(at))
+      line.setAttribute('x2', x(at))
+    }
+    asOfLine.querySelector('text').setAttribute('x', x(at) + 4)
+  }
+  svg.placeAsOf(asOf)
+  return svg
 }
 
 /** Decades from the smallest to the largest price; free on a lane of its own under the axis. */
@@ -330,10 +341,24 @@ function markersOf(series, x, y, timeZone) {
       line.changes.map((change) => ({ line, change, cx: x(change.at), cy: y(change.amount) })),
     )
     .sort((a, b) => a.cx - b.cx)
-  const placed = []
+  // Placed markers by 11-pixel cell: a marker only needs to look at the cells around its own.
+  const cells = new Map()
+  const cellOf = (cx, cy) => `${Math.floor(cx / 11)},${Math.floor(cy / 11)}`
+  const covers = (item) => {
+    const [col, row] = [Math.floor(item.cx / 11), Math.floor(item.cy / 11)]
+    for (let c = col - 1; c <= col + 1; c++) {
+      for (let r = row - 1; r <= row + 1; r++) {
+        for (const p of cells.get(`${c},${r}`) ?? []) {
+          if (Math.abs(p.cx - item.cx) < 11 && Math.abs(p.cy - item.cy) < 11) return true
+        }
+      }
+    }
+    return false
+  }
   for (const item of items) {
-    while (placed.some((p) => Math.abs(p.cx - item.cx) < 11 && Math.abs(p.cy - item.cy) < 11)) item.cx += 11
-    placed.push(item)
+    while (covers(item)) item.cx += 11
+    const cell = cellOf(item.cx, item.cy)
+    cells.set(cell, [...(cells.get(cell) ?? []), item])
   }
   return items.map(({ line, change, cx, cy }) => {
     const when = formatInstant(change.effectiveFrom, timeZone)

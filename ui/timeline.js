@@ -35,9 +35,14 @@ export class Timeline {
     })
   }
 
-  /** Draws the timeline for these filters (`type`, `subject`, `knownAt`), sections empty until seen. */
-  async load(filters, { consistentWith } = {}) {
+  /**
+   * Draws the timeline for these filters (`type`, `subject`, `knownAt`), sections empty until seen;
+   * `named` is a promise of the names the events are drawn with.
+   */
+  async load(filters, { consistentWith, named } = {}) {
     this.filters = filters
+    // Events are drawn with the names of the entities: not before those are known.
+    this.named = named ?? this.named ?? Promise.resolve()
     const generation = ++this.generation
     const answer = await getJson('/v1/timeline/periods', { ...this.filterParams(), consistentWith })
     if (generation !== this.generation) return
@@ -203,6 +208,7 @@ export class Timeline {
     const generation = this.generation
     section.loading = (async () => {
       const page = await this.fetchPage(section, section.next)
+      await this.named
       if (generation !== this.generation) return
       section.list.append(...page.events.map((event) => this.entryOf(event)))
       section.loaded += page.events.length
