@@ -160,6 +160,7 @@ describe('the timeline explorer', () => {
     const { page } = first
     await goTo(page, '/')
     await page.locator('#type-summary').click()
+    await page.locator('#type-filter input').first().waitFor(patience)
     for (const box of await page.locator('#type-filter input').all()) {
       if ((await box.getAttribute('value')) !== 'price.changed') await box.uncheck()
     }
@@ -225,6 +226,9 @@ describe('the timeline explorer', () => {
       expect(await page.locator('#subject-filter').textContent()).toContain('Tencent')
       await expect.poll(() => priceCell(page, 'qwen-long', 'input').textContent(), patience).toBe('0.02')
       expect(await page.locator('svg.price-chart').getAttribute('data-scale')).toBe('linear')
+      await expect
+        .poll(() => page.locator('svg.price-chart .as-of-line').getAttribute('visibility'))
+        .toBe('visible')
       const buttons = await page.locator('.entry .subject').all()
       const subjects = await Promise.all(buttons.map((button) => button.getAttribute('data-subject')))
       expect(new Set(subjects)).toEqual(new Set(['tencent']))

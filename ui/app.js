@@ -92,7 +92,7 @@ async function start() {
   })
   await Promise.all([named, timeline.load(timelineFilters(), { consistentWith: head, named })])
   timeZone = timeline.timeZone
-  drawSlider()
+  await drawSlider()
   showState()
   await Promise.all([renderMarket({ consistentWith: head }), loadChart({ consistentWith: head })])
   document.body.dataset.ready = 'true'
@@ -112,9 +112,12 @@ async function start() {
 
 // ── point in time ───────────────────────────────────────────────────────────
 
-/** The slider runs month by month over the log's span, then one last stop for "now". */
-function drawSlider() {
-  const periods = [...timeline.sections.values()]
+/** The slider runs month by month over the log's span (whatever the filters), then one stop for "now". */
+async function drawSlider() {
+  const periods =
+    state.type || state.subject
+      ? (await getJson('/v1/timeline/periods', { knownAt: state.knownAt })).periods
+      : [...timeline.sections.values()]
   const months = periods.map((p) => (p.precision === 'year' ? `${p.period}-01` : p.period))
   const now = monthOf(new Date().toISOString(), timeZone)
   const first = months[0] ?? now
@@ -352,7 +355,6 @@ function loadChart({ consistentWith } = {}) {
     selected: state.products ? state.products.split(',') : undefined,
     subject: state.subject,
     scale: state.scale,
-    asOf: state.asOf ? $('market').dataset.asOf : undefined,
   })
 }
 

@@ -31,7 +31,7 @@ export class PriceChart {
   }
 
   /** Fetches the products with prices and the history of the selected ones, then draws. */
-  async load({ knownAt, consistentWith, selected, subject, scale, asOf }) {
+  async load({ knownAt, consistentWith, selected, subject, scale }) {
     this.generation = (this.generation ?? 0) + 1
     const generation = this.generation
     const current = await getJson('/v1/prices', { knownAt, consistentWith })
@@ -49,7 +49,6 @@ export class PriceChart {
     this.shown = shown
     this.series = seriesOf(histories, this.directory())
     this.scale = scale
-    this.asOf = asOf
     this.drawChooser()
     this.draw()
   }
@@ -188,8 +187,11 @@ function chartOf(series, { per, width, log, asOf, timeZone }) {
     .map(Number)
   const y = log ? logScale(amounts, plot, freeLane) : linearScale(amounts, plot)
 
-  const paths = series.map((line) => stepsOf(line, x, y, xMin, xMax))
-  const markers = markersOf(series, x, y, timeZone)
+  // Free lines would lie on one another: each keeps a few pixels of its own on the free line.
+  const yOf = (i) => (amount) =>
+    Number(amount) === 0 ? y(amount) + (i - (series.length - 1) / 2) * 3 : y(amount)
+  const paths = series.map((line, i) => stepsOf(line, x, yOf(i), xMin, xMax))
+  const markers = markersOf(series, x, yOf, timeZone)
   const asOfLine = s(
     'g',
     { class: 'as-of-line' },
@@ -335,10 +337,15 @@ function stepsOf(line, x, y, xMin, xMax) {
 }
 
 /** A linked marker per change; a marker that would cover another is moved aside to stay clickable. */
-function markersOf(series, x, y, timeZone) {
+function markersOf(series, x, yOf, timeZone) {
   const items = series
-    .flatMap((line) =>
-      line.changes.map((change) => ({ line, change, cx: x(change.at), cy: y(change.amount) })),
+    .flatMap((line, i) =>
+      line.changes.map((change) => ({
+        line,
+        change,
+        cx: x(change.at),
+        cy: yOf(i)(change.amount),
+      })),
     )
     .sort((a, b) => a.cx - b.cx)
   // Placed markers by 11-pixel cell: a marker only needs to look at the cells around its own.
