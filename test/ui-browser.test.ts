@@ -142,6 +142,19 @@ describe('the timeline explorer', () => {
     expect(new URL(page.url()).searchParams.get('asOf')).toBe('2024-06-30')
   })
 
+  it('steps back to the earlier view with the back button, without a reload', async () => {
+    const { page } = first
+    await goTo(page, '/')
+    await page.locator('#as-of-date').fill('2024-04-30')
+    await page.locator('#as-of-date').fill('2024-06-30')
+    await expect.poll(() => priceCell(page, 'qwen-long', 'input').textContent(), patience).toBe('0.0005')
+    await page.evaluate('window.sameDocument = true')
+    await page.goBack()
+    expect(await page.locator('#as-of-date').inputValue()).toBe('2024-04-30')
+    await expect.poll(() => priceCell(page, 'qwen-long', 'input').textContent(), patience).toBe('0.02')
+    expect(await page.evaluate('window.sameDocument')).toBe(true)
+  })
+
   it('finds a name written in Chinese and filters the timeline by it, from the keyboard', async () => {
     const { page } = first
     await goTo(page, '/')

@@ -184,12 +184,17 @@ async function renderMarket({ consistentWith } = {}) {
   }
 }
 
+// A drag is one step back in history: its first move adds an entry, the others replace it.
+let sliding = false
 ui.slider.addEventListener('input', () => {
   const value = Number(ui.slider.value)
   const asOf = value >= Number(ui.slider.max) ? '' : lastDayOf(monthAt(sliderStart + value))
-  setAsOf(asOf, { push: false })
+  setAsOf(asOf, { push: !sliding })
+  sliding = true
 })
-ui.slider.addEventListener('change', () => writeState(state, { push: true }))
+ui.slider.addEventListener('change', () => {
+  sliding = false
+})
 ui.asOfDate.addEventListener('change', () => {
   if (ui.asOfDate.value === '' || /^\d{4}-\d{2}-\d{2}$/.test(ui.asOfDate.value)) {
     setAsOf(ui.asOfDate.value, { push: true })
