@@ -222,8 +222,8 @@ function typesSelected() {
 
 /** Event types from the service's own OpenAPI document (the catalogue of POST /v1/events). */
 async function catalogueTypes() {
-  const document = await getJson('/openapi.json')
-  const body = document.paths?.['/v1/events']?.post?.requestBody?.content?.['application/json']?.schema
+  const openapi = await getJson('/openapi.json')
+  const body = openapi.paths?.['/v1/events']?.post?.requestBody?.content?.['application/json']?.schema
   const variants = body?.properties?.events?.items?.oneOf ?? []
   return variants.map((variant) => variant.properties?.type?.enum?.[0]).filter(Boolean)
 }
