@@ -75,6 +75,8 @@ export interface TimelineQuery {
   readonly to?: Date
   readonly types?: readonly string[]
   readonly subject?: string
+  /** Only events dated to these precisions (a year-only fact is not a January fact). */
+  readonly precisions?: readonly string[]
   readonly limit: number
   /** Resume after this (effectiveFrom, position), from the previous page's cursor. */
   readonly after?: { readonly effectiveFrom: Date; readonly position: number }
@@ -98,6 +100,8 @@ export async function timelinePage<DB>(
        and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
        and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
        and (${q.types ? [...q.types] : null}::text[] is null or t.type = any(${q.types ? [...q.types] : null}))
+       and (${q.precisions ? [...q.precisions] : null}::text[] is null
+            or t.precision = any(${q.precisions ? [...q.precisions] : null}))
        and (${q.after?.effectiveFrom ?? null}::timestamptz is null
             or (t.effective_from, t.position) > (${q.after?.effectiveFrom ?? null}, ${q.after?.position ?? 0}))
      order by t.effective_from, t.position
@@ -132,4 +136,54 @@ export async function timelinePage<DB>(
       ...(event.source ? { source: event.source } : {}),
     }
   })
+}
+
+export interface TimelinePeriod {
+  /** `2024-05`, or `2024` for the facts dated only to that year. */
+  readonly period: string
+  readonly precision: 'year' | 'month'
+  /** The period's first instant in the market time zone. */
+  readonly from: string
+  readonly count: number
+}
+
+export type TimelinePeriodsQuery = Omit<TimelineQuery, 'limit' | 'after'> & { readonly timeZone: string }
+
+/**
+ * How many events each period of the timeline holds, in valid-time order: a month for facts
+ * dated to a month, day or instant, and a year of its own for facts dated only to the year
+ * (they take effect on 1 January but did not happen in January). Months are the market's.
+ */
+export async function timelinePeriods<DB>(
+  db: Kysely<DB>,
+  q: TimelinePeriodsQuery,
+): Promise<TimelinePeriod[]> {
+  const { rows } = await sql<{ period: string; precision: 'year' | 'month'; from: Date; count: number }>`
+    with dated as (
+      select case when t.precision = 'year' then 'year' else 'month' end as precision,
+             date_trunc(case when t.precision = 'year' then 'year' else 'month' end,
+                        t.effective_from at time zone ${q.timeZone}) as local_start
+        from rm_timeline.timeline t
+       where ${knownAt('t', q.knownAt)}
+         and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
+         and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
+         and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
+         and (${q.types ? [...q.types] : null}::text[] is null or t.type = any(${q.types ? [...q.types] : null}))
+         and (${q.precisions ? [...q.precisions] : null}::text[] is null
+              or t.precision = any(${q.precisions ? [...q.precisions] : null}))
+    )
+    select to_char(local_start, case when precision = 'year' then 'YYYY' else 'YYYY-MM' end) as period,
+           precision,
+           local_start at time zone ${q.timeZone} as "from",
+           count(*)::int as count
+      from dated
+     group by local_start, precision
+     order by local_start, precision desc
+  `.execute(db)
+  return rows.map((r) => ({
+    period: r.period,
+    precision: r.precision,
+    from: r.from.toISOString(),
+    count: r.count,
+  }))
 }

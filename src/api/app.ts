@@ -24,6 +24,7 @@ import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { readModelRoutes } from './routes/read-models.js'
 import { reportRoutes } from './routes/reports.js'
+import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
 export interface AppDependencies {
@@ -173,5 +174,6 @@ export async function buildApp({
       }),
   })
   await app.register(webhookRoutes, { db: database.db, catalogue, config: config.webhooks, boss: jobs })
+  await app.register(uiRoutes)
   return app
 }

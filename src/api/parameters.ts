@@ -53,3 +53,9 @@ export const ConsistentWith = Type.Integer({
   description:
     'Wait (up to 10 s, then 503) until the read model has applied every event up to this position, e.g. the one an append returned.',
 })
+
+export const PrecisionFilter = Type.String({
+  pattern: '^(year|month|day|instant)(,(year|month|day|instant))*$',
+  description: 'Comma-separated precisions of occurredAt: `year`, `month`, `day`, `instant`.',
+  examples: ['month,day,instant'],
+})

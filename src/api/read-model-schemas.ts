@@ -1,9 +1,10 @@
 import { type Static, type TSchema, Type } from 'typebox'
 import type { AllianceAsOf, AllianceMembership } from '../../projections/alliance-membership.js'
 import type { CompanyProfile } from '../../projections/company-profile.js'
+import type { EntityName } from '../../projections/entities.js'
 import type { FundingRound } from '../../projections/funding.js'
 import type { PriceChange, PriceInEffect } from '../../projections/price-list.js'
-import type { TimelineEntry } from '../../projections/timeline.js'
+import type { TimelineEntry, TimelinePeriod } from '../../projections/timeline.js'
 import { Precision } from '../catalogue/envelope.js'
 import { Source } from '../catalogue/fields.js'
 
@@ -138,6 +139,24 @@ export const TimelineEntrySchema = Type.Object({
   source: Type.Optional(Source),
 })
 
+export const TimelinePeriodSchema = Type.Object({
+  period: Type.String({ description: '`2024-05`, or `2024` for the facts dated only to that year' }),
+  precision: Type.Union([Type.Literal('year'), Type.Literal('month')]),
+  from: Type.String({
+    format: 'date-time',
+    description: "The period's first instant in the market time zone",
+  }),
+  count: Type.Integer(),
+})
+
+export const EntitySchema = Type.Object({
+  slug: Type.String(),
+  kind: Type.String({ description: 'company, product, alliance, investor, institution' }),
+  name: Type.String(),
+  localName: NullableString,
+  owner: Type.Union([Type.String(), Type.Null()], { description: "A product's company" }),
+})
+
 /** Fails to compile when a schema and the type it describes drift apart. */
 type Mutual<S extends TSchema, T> = [Static<S>] extends [T] ? ([T] extends [Static<S>] ? true : false) : false
 const inStep: [
@@ -148,5 +167,7 @@ const inStep: [
   Mutual<typeof FundingRoundSchema, FundingRound>,
   Mutual<typeof CompanyProfileSchema, CompanyProfile>,
   Mutual<typeof TimelineEntrySchema, TimelineEntry>,
-] = [true, true, true, true, true, true, true]
+  Mutual<typeof TimelinePeriodSchema, TimelinePeriod>,
+  Mutual<typeof EntitySchema, EntityName>,
+] = [true, true, true, true, true, true, true, true, true]
 void inStep

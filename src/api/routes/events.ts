@@ -107,6 +107,22 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   )
 
   app.get(
+    '/v1/events/head',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['events'],
+        summary: 'The position of the latest event in the log',
+        description:
+          'Where to follow the log from: read `GET /v1/events?after=<position>` for what comes next, and pass it as ' +
+          '`consistentWith` for read-model answers that include everything up to here. 0 for an empty log.',
+        response: { 200: Type.Object({ position: Type.Integer({ minimum: 0 }) }), 503: ProblemSchema },
+      },
+    },
+    async () => ({ position: await store.headPosition() }),
+  )
+
+  app.get(
     '/v1/events/:id',
     {
       config: { scope: 'read' },

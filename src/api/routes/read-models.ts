@@ -4,9 +4,10 @@ import { DateTime } from 'luxon'
 import { Type } from 'typebox'
 import { alliancesAsOf } from '../../../projections/alliance-membership.js'
 import { companyProfileAsOf } from '../../../projections/company-profile.js'
+import { entityNamesKnownAt } from '../../../projections/entities.js'
 import { fundingRounds } from '../../../projections/funding.js'
 import { priceHistory, priceListAsOf } from '../../../projections/price-list.js'
-import { timelinePage } from '../../../projections/timeline.js'
+import { timelinePage, timelinePeriods } from '../../../projections/timeline.js'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import { Slug } from '../../catalogue/fields.js'
 import type { Database } from '../../db/schema.js'
@@ -19,6 +20,7 @@ import {
   ConsistentWith,
   KnownAt,
   Limit,
+  PrecisionFilter,
   SubjectFilter,
   TypeFilter,
   ValidFrom,
@@ -27,10 +29,12 @@ import {
 import {
   AllianceSchema,
   CompanyProfileSchema,
+  EntitySchema,
   FundingRoundSchema,
   PriceChangeSchema,
   PriceInEffectSchema,
   TimelineEntrySchema,
+  TimelinePeriodSchema,
 } from '../read-model-schemas.js'
 import { ProblemSchema } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -52,6 +56,8 @@ const pointInTime = {
 }
 const problems = { 400: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema }
 const Instant = Type.String({ format: 'date-time' })
+/** Answers that do not depend on "now" (no asOf): cacheable as they are. */
+const routesWithoutAsOf = new Set(['history', 'timeline', 'periods', 'entities'])
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async (
   fastify,
@@ -86,11 +92,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     params: object,
     compute: () => Promise<T>,
   ): Promise<T> {
-    if (
-      !cache ||
-      q.consistentWith !== undefined ||
-      (route !== 'history' && route !== 'timeline' && q.asOf === undefined)
-    ) {
+    if (!cache || q.consistentWith !== undefined || (!routesWithoutAsOf.has(route) && q.asOf === undefined)) {
       return compute()
     }
     return cache.get(`${route}:${JSON.stringify(params)}`, compute)
@@ -108,6 +110,21 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
 
   function startOf(value: string | undefined): Date | undefined {
     return value === undefined ? undefined : parseMarketDate(value, marketTz)?.start.toJSDate()
+  }
+
+  /** The timeline's filters, shared by its pages and its periods. */
+  function timelineFilter(
+    q: { from?: string; to?: string; type?: string; subject?: string; precision?: string },
+    knownAt: Date,
+  ) {
+    return {
+      knownAt,
+      ...(q.from ? { from: startOf(q.from) } : {}),
+      ...(q.to ? { to: endOf(q.to, 'to') } : {}),
+      ...(q.type ? { types: resolveTypes(catalogue, q.type) } : {}),
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.precision ? { precisions: [...new Set(q.precision.split(','))] } : {}),
+    }
   }
 
   app.get(
@@ -315,6 +332,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
             to: Type.Optional(ValidTo),
             type: Type.Optional(TypeFilter),
             subject: Type.Optional(SubjectFilter),
+            precision: Type.Optional(PrecisionFilter),
             knownAt: Type.Optional(KnownAt),
             consistentWith: Type.Optional(ConsistentWith),
             limit: Type.Optional(Limit),
@@ -341,17 +359,9 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     },
     async (request) => {
       const at = await pointOf(request.query, ['timeline', 'entities'])
-      const { from, to, type, subject, limit = 100, next } = request.query
+      const { limit = 100, next } = request.query
       const after = next ? decodeCursor(next) : undefined
-      const query = {
-        knownAt: at.knownAt,
-        limit,
-        ...(from ? { from: startOf(from) } : {}),
-        ...(to ? { to: endOf(to, 'to') } : {}),
-        ...(type ? { types: resolveTypes(catalogue, type) } : {}),
-        ...(subject ? { subject } : {}),
-        ...(after ? { after } : {}),
-      }
+      const query = { ...timelineFilter(request.query, at.knownAt), limit, ...(after ? { after } : {}) }
       const events = await answer('timeline', request.query, cacheKey(query, request.query), () =>
         timelinePage(db, catalogue, query),
       )
@@ -361,6 +371,85 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
         events,
         next: last && events.length === limit ? encodeCursor(last.effectiveFrom, last.position) : null,
       }
+    },
+  )
+
+  app.get(
+    '/v1/timeline/periods',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['read models'],
+        summary: 'How many events each month of the timeline holds',
+        description:
+          'The periods of the timeline in valid-time order, with the same filters: one per month (of the market ' +
+          'time zone, `timeZone`) for facts dated to a month, day or instant, and one per year for facts dated ' +
+          'only to the year. A period reads back with `from=<period>&to=<period>` and `precision=year` or ' +
+          '`precision=month,day,instant`.',
+        querystring: Type.Object(
+          {
+            from: Type.Optional(ValidFrom),
+            to: Type.Optional(ValidTo),
+            type: Type.Optional(TypeFilter),
+            subject: Type.Optional(SubjectFilter),
+            precision: Type.Optional(PrecisionFilter),
+            knownAt: Type.Optional(KnownAt),
+            consistentWith: Type.Optional(ConsistentWith),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            knownAt: Instant,
+            timeZone: Type.String({ description: 'The market time zone (MARKET_TZ) the months are in' }),
+            periods: Type.Array(TimelinePeriodSchema),
+          }),
+          ...problems,
+        },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['timeline'])
+      const query = { ...timelineFilter(request.query, at.knownAt), timeZone: marketTz }
+      const periods = await answer('periods', request.query, cacheKey(query, request.query), () =>
+        timelinePeriods(db, query),
+      )
+      return { knownAt: at.knownAt.toISOString(), timeZone: marketTz, periods }
+    },
+  )
+
+  app.get(
+    '/v1/entities',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['read models'],
+        summary: 'Every company, product, alliance, investor and institution, by its latest name',
+        description:
+          'Names are identities, not market states: each entity as last registered by `knownAt`, whatever the ' +
+          'valid time. Sorted by name.',
+        querystring: Type.Object(
+          { knownAt: Type.Optional(KnownAt), consistentWith: Type.Optional(ConsistentWith) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ knownAt: Instant, entities: Type.Array(EntitySchema) }),
+          ...problems,
+        },
+      },
+    },
+    async (request) => {
+      const at = await pointOf(request.query, ['entities'])
+      const entities = await answer(
+        'entities',
+        request.query,
+        cacheKey({ knownAt: at.knownAt }, request.query),
+        async () =>
+          [...(await entityNamesKnownAt(db, at.knownAt)).values()].sort(
+            (a, b) => a.name.localeCompare(b.name, 'en') || a.slug.localeCompare(b.slug),
+          ),
+      )
+      return { knownAt: at.knownAt.toISOString(), entities }
     },
   )
 }
