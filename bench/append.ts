@@ -51,12 +51,15 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
 
   const subjects = Array.from({ length: 200 }, (_, i) => `product-${i}`)
   let counter = 0
-  const nextEvent = (): EventInput => {
+  // Single appends go round 200 subjects; a batch of 100 goes to one subject (one stream, which
+  // is what an Emmett append is), the same for every store in the comparison.
+  let batchNo = 0
+  const nextEvent = (subject?: string): EventInput => {
     counter++
     return {
       id: randomUUID(),
       type: 'price.changed',
-      subject: subjects[counter % subjects.length] as string,
+      subject: subject ?? (subjects[counter % subjects.length] as string),
       occurredAt: '2024-05-21',
       data: { component: 'input', amount: String(counter % 997), currency: 'CNY', unit: '1K tokens' },
     }
@@ -114,7 +117,8 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
       rate(batches * 100, async () => {
         const values = Array.from({ length: 100 }, (_, i) => rowSql(i)).join(', ')
         for (let b = 0; b < batches; b++) {
-          const params = Array.from({ length: 100 }, () => rawRow(nextEvent())).flat()
+          const subject = stream(batchNo++)
+          const params = Array.from({ length: 100 }, () => rawRow(nextEvent(subject))).flat()
           await pool.query(`insert into raw_events (${columns}) values ${values}`, params)
         }
       }),
@@ -123,7 +127,8 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
         const client = await pool.connect()
         try {
           for (let b = 0; b < batches; b++) {
-            const text = copyText(Array.from({ length: 100 }, () => rawRow(nextEvent())))
+            const subject = stream(batchNo++)
+            const text = copyText(Array.from({ length: 100 }, () => rawRow(nextEvent(subject))))
             await pipeline(
               Readable.from([text]),
               client.query(copyFrom(`copy raw_events (${columns}) from stdin`)),
@@ -135,13 +140,16 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
       }),
     storeBatch: () =>
       rate(batches * 100, async () => {
-        for (let b = 0; b < batches; b++) await store.append(Array.from({ length: 100 }, nextEvent))
+        for (let b = 0; b < batches; b++) {
+          const subject = stream(batchNo++)
+          await store.append(Array.from({ length: 100 }, () => nextEvent(subject)))
+        }
       }),
     emmettBatch: () =>
       rate(batches * 100, async () => {
         for (let b = 0; b < batches; b++) {
           await peer.appendBatch(
-            stream(b),
+            stream(batchNo++),
             Array.from({ length: 100 }, () => nextEvent().data as Record<string, unknown>),
           )
         }
@@ -161,7 +169,7 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
 
   // The global read, over logs of the same size: fill both, then read each from the start.
   for (let have = await store.headPosition(); have < readSize; have += 1000) {
-    await store.append(Array.from({ length: 1000 }, nextEvent))
+    await store.append(Array.from({ length: 1000 }, () => nextEvent()))
   }
   const peerHave = await peer.readAll(1000)
   for (let have = peerHave; have < readSize; have += 1000) {
