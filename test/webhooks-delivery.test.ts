@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange, registration } from './support/events.js'
 import { freePort } from './support/process.js'
-import { type Receiver, startReceiver } from './support/receiver.js'
+import { type Receiver, receivers } from './support/receiver.js'
 import { appendEvents, deliveriesOf, subscribe, waitForDeliveries } from './support/webhooks.js'
 
 let t: TestApp
-const receivers: Receiver[] = []
+const started = receivers()
 
 beforeAll(async () => {
   t = await startTestApp({
@@ -21,14 +21,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await t?.close()
-  await Promise.all(receivers.map((r) => r.close()))
+  await started.closeAll()
 })
 
-async function receiver(port?: number): Promise<Receiver> {
-  const started = await startReceiver(port)
-  receivers.push(started)
-  return started
-}
+const receiver = (port?: number) => started.start(port)
 
 const ids = (r: Receiver) => r.requests.map((q) => q.headers['webhook-id'])
 const bodies = (r: Receiver) =>

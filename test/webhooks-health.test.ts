@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange } from './support/events.js'
-import { type Receiver, startReceiver } from './support/receiver.js'
+import { receivers } from './support/receiver.js'
 import { appendEvents, deliveriesOf, subscribe, waitForDeliveries } from './support/webhooks.js'
 
 let t: TestApp
-const receivers: Receiver[] = []
+const started = receivers()
 
 beforeAll(async () => {
   t = await startTestApp({
@@ -20,14 +20,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await t?.close()
-  await Promise.all(receivers.map((r) => r.close()))
+  await started.closeAll()
 })
 
-async function receiver(): Promise<Receiver> {
-  const started = await startReceiver()
-  receivers.push(started)
-  return started
-}
+const receiver = () => started.start()
 
 async function subscriptionOf(id: string): Promise<{ status: string; disabledReason: string | null }> {
   return (await t.inject(`/v1/webhooks/${id}`)).json()

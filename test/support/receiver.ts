@@ -82,3 +82,18 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     },
   })
 }
+
+/** Receivers started by one test file, closed together at its end. */
+export function receivers(): { start(port?: number): Promise<Receiver>; closeAll(): Promise<void> } {
+  const started: Receiver[] = []
+  return {
+    async start(port) {
+      const receiver = await startReceiver(port)
+      started.push(receiver)
+      return receiver
+    },
+    async closeAll() {
+      await Promise.all(started.map((r) => r.close()))
+    },
+  }
+}
