@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { AllianceSchema } from '../src/api/read-model-schemas.js'
 import { fromUnits, toUnits } from '../src/reports/decimal.js'
 import {
   byEffectiveTime,
@@ -40,16 +41,6 @@ const SnapshotProduct = Type.Object({
   ),
 })
 
-const SnapshotAlliance = Type.Object({
-  alliance: Type.String(),
-  name: Type.String(),
-  localName: NullableString,
-  conveners: Type.Array(Type.String()),
-  members: Type.Array(Type.Object({ member: Type.String(), name: Type.String(), since: Instant })),
-  formedAt: Instant,
-  eventId: Type.String({ format: 'uuid' }),
-})
-
 const SnapshotCompany = Type.Object({
   company: Type.String(),
   name: Type.String(),
@@ -86,7 +77,8 @@ const SnapshotMetric = Type.Object({
 
 export const MarketSnapshotSchema = Type.Object({
   products: Type.Array(SnapshotProduct),
-  alliances: Type.Array(SnapshotAlliance),
+  // Each alliance is what GET /v1/alliances answers for it: one schema for both.
+  alliances: Type.Array(AllianceSchema),
   companies: Type.Array(SnapshotCompany),
   metrics: Type.Array(SnapshotMetric, {
     description: 'The latest figure per entity, metric and period (forPeriod) in effect at asOf',
