@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js'
-import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { removeDataFolder, startEmbeddedPostgres } from '../src/db/embedded.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 
 export interface BenchDatabase {
@@ -28,13 +28,12 @@ export async function openBenchServer(): Promise<BenchServer> {
   let kind = 'DATABASE_URL'
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'market-timeline-bench-'))
-    await chmod(dataDir, 0o755)
     const embedded = await startEmbeddedPostgres({ dataDir, database: 'postgres' })
     adminUrl = embedded.adminUrl
     kind = 'embedded PostgreSQL (default durability settings)'
     stopServer = async () => {
       await embedded.stop()
-      await rm(dataDir, { recursive: true, force: true })
+      await removeDataFolder(dataDir)
     }
   }
   const admin = adminUrl

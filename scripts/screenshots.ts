@@ -1,7 +1,8 @@
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Browser, Locator, Page } from 'playwright-core'
+import { removeDataFolder } from '../src/db/embedded.js'
 import { launchChromium } from '../test/support/browser.js'
 import { startService, waitForOk } from '../test/support/process.js'
 
@@ -12,8 +13,6 @@ import { startService, waitForOk } from '../test/support/process.js'
  */
 const out = new URL('../docs/screenshots/', import.meta.url)
 const folder = await mkdtemp(path.join(tmpdir(), 'market-timeline-screenshots-'))
-// The embedded server runs as the `postgres` user when started as root: it must be able to enter.
-await chmod(folder, 0o755)
 const service = await startService({ DATA_DIR: path.join(folder, 'data'), LOG_LEVEL: 'warn' })
 let browser: Browser | undefined
 try {
@@ -51,6 +50,7 @@ try {
 } finally {
   await browser?.close()
   await service.stop()
+  await removeDataFolder(path.join(folder, 'data'))
   await rm(folder, { recursive: true, force: true })
 }
 

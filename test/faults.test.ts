@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../events/index.js'
 import { connectDatabase } from '../src/db/connect.js'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded.js'
+import {
+  clusterDirOf,
+  type EmbeddedDatabase,
+  removeDataFolder,
+  startEmbeddedPostgres,
+} from '../src/db/embedded.js'
 import { createEventStore } from '../src/store/event-store.js'
 import { testAdminKey } from './support/app.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
@@ -17,12 +22,11 @@ const services: ServiceProcess[] = []
 const folders: string[] = []
 afterAll(async () => {
   for (const service of services) await service.stop('SIGKILL').catch(() => {})
-  for (const folder of folders) await rm(folder, { recursive: true, force: true })
+  for (const folder of folders) await removeDataFolder(folder)
 })
 
 async function folder(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'market-timeline-faults-'))
-  await chmod(dir, 0o755)
   folders.push(dir)
   return dir
 }
@@ -51,18 +55,17 @@ describe('the embedded database after a crash', () => {
     const first = await start({ DATA_DIR: dataDir, DATABASE_URL: '' })
     const before = await countEvents(first)
     await first.stop('SIGKILL')
-    const orphan = Number(
-      (await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0],
-    )
+    const cluster = await clusterDirOf(dataDir)
+    const orphan = Number((await readFile(path.join(cluster, 'postmaster.pid'), 'utf8')).split('\n')[0])
     expect(() => process.kill(orphan, 0)).not.toThrow()
 
     const second = await start({ DATA_DIR: dataDir, DATABASE_URL: '' })
     expect(await countEvents(second)).toBe(before)
     expect(await second.stop('SIGTERM')).toBe(0)
-    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
+    expect(existsSync(path.join(cluster, 'postmaster.pid'))).toBe(false)
 
     // A pid file naming a process that no longer exists (as after a reboot) is cleared too.
-    await writeFile(path.join(dataDir, 'postgres', 'postmaster.pid'), '999999\n/nowhere\n')
+    await writeFile(path.join(cluster, 'postmaster.pid'), '999999\n/nowhere\n')
     const third = await start({ DATA_DIR: dataDir, DATABASE_URL: '' })
     expect(await countEvents(third)).toBe(before)
     expect(await third.stop('SIGTERM')).toBe(0)

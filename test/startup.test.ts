@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clusterDirOf, removeDataFolder } from '../src/db/embedded.js'
 import { type ServiceProcess, startService, waitForOk } from './support/process.js'
 
 let dataDir: string
@@ -10,11 +11,10 @@ let service: ServiceProcess | undefined
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'market-timeline-start-'))
-  await chmod(dataDir, 0o755)
 })
 afterAll(async () => {
   await service?.stop('SIGKILL').catch(() => {})
-  await rm(dataDir, { recursive: true, force: true })
+  await removeDataFolder(dataDir)
 })
 
 interface Page {
@@ -76,7 +76,7 @@ describe('npm start with no DATABASE_URL', () => {
 
   it('stops the database with the service on SIGTERM', async () => {
     expect(await service?.stop('SIGTERM')).toBe(0)
-    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
+    expect(existsSync(path.join(await clusterDirOf(dataDir), 'postmaster.pid'))).toBe(false)
   })
 
   it('reuses the data on the next start without loading the seeds twice', async () => {

