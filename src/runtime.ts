@@ -12,11 +12,26 @@ export interface Runtime {
   close(): Promise<void>
 }
 
-/** Connects to DATABASE_URL, or starts the embedded PostgreSQL, and applies migrations. */
-export async function openDatabase(config: Config, log: (line: string) => void): Promise<Runtime> {
+export interface OpenOptions {
+  /**
+   * `service` for npm start, which starts the embedded server itself; a command's name
+   * otherwise: a command uses the server that a running service publishes in DATA_DIR, and
+   * starts its own only when none runs.
+   */
+  readonly role: string
+  readonly log?: (line: string) => void
+}
+
+/** Connects to DATABASE_URL, or to the embedded PostgreSQL (started if need be), and applies migrations. */
+export async function openDatabase(config: Config, { role, log = () => {} }: OpenOptions): Promise<Runtime> {
   const embedded = config.databaseUrl
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: config.dataDir, log: (line) => log(`postgres: ${line}`) })
+    : await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        role,
+        attach: role !== 'service',
+        log: (line) => log(`postgres: ${line}`),
+      })
   const url = config.databaseUrl ?? embedded?.url
   if (!url) throw new Error('no database')
   const database = connectDatabase(url)

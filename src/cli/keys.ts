@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util'
 import { createApiKey, listApiKeys, revokeApiKey, type Scope, scopes } from '../auth/api-keys.js'
-import { loadConfig } from '../config.js'
-import { openDatabase } from '../runtime.js'
+import { commandConfig, openForCommand } from './open.js'
 
 const usage = `Manage API keys in the configured database (DATABASE_URL, or the embedded one in DATA_DIR).
 
@@ -34,7 +33,7 @@ if (command === 'create') {
 }
 if (command === 'revoke' && !/^[0-9a-f-]{36}$/.test(argument ?? '')) fail('revoke needs the key id')
 
-const runtime = await openDatabase(loadConfig(), () => {})
+const runtime = await openForCommand(commandConfig('keys'), 'keys')
 try {
   const { db } = runtime.database
   if (command === 'create') {

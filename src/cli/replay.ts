@@ -1,10 +1,9 @@
 import { Command, type CommanderError } from 'commander'
 import { catalogue } from '../../events/index.js'
-import { loadConfig } from '../config.js'
 import { lastPositionKnownAt } from '../reports/replay.js'
-import { openDatabase } from '../runtime.js'
 import { createEventStore } from '../store/event-store.js'
 import { marketDateProblem, parseMarketDate } from '../time/market-date.js'
+import { commandConfig, openForCommand } from './open.js'
 import { writeOut } from './write-out.js'
 
 const program = new Command('npm run replay --')
@@ -30,13 +29,13 @@ Examples:
   .parse()
 
 const { until } = program.opts<{ until?: string }>()
-const config = loadConfig()
+const config = commandConfig('replay')
 const untilDate = until === undefined ? undefined : parseMarketDate(until, config.marketTz)
 if (until !== undefined && !untilDate) {
   program.error(`--until: ${marketDateProblem(until) ?? 'not a valid date'}`, { exitCode: 2 })
 }
 
-const runtime = await openDatabase(config, () => {})
+const runtime = await openForCommand(config, 'replay')
 try {
   const store = createEventStore(runtime.database.db, catalogue, config.marketTz)
   const upTo = untilDate

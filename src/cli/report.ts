@@ -2,13 +2,12 @@ import { writeFile } from 'node:fs/promises'
 import { Argument, Command, type CommanderError, Option } from 'commander'
 import { catalogue } from '../../events/index.js'
 import { findReport, reports } from '../../reports/index.js'
-import { loadConfig } from '../config.js'
 import { DomainError } from '../errors.js'
 import { type ReportFormat, renderReport, reportFormats } from '../reports/formats.js'
 import { type GivenParameters, resolveParameters } from '../reports/parameters.js'
 import { replayReport } from '../reports/replay.js'
 import type { Report, ReportParameters } from '../reports/report.js'
-import { openDatabase } from '../runtime.js'
+import { commandConfig, openForCommand } from './open.js'
 import { progressDisplay } from './progress.js'
 import { writeOut } from './write-out.js'
 
@@ -22,7 +21,7 @@ const flags: Record<keyof GivenParameters, string> = {
 const program = new Command('npm run report --')
   .description(
     'Replays the event log from the start into a report, against the configured database: ' +
-      'DATABASE_URL, or the embedded one in DATA_DIR (stop `npm start` first, which holds it).',
+      'DATABASE_URL, or the embedded one in DATA_DIR (the one a running `npm start` serves, or one started for the command).',
   )
   .addArgument(new Argument('<report>', 'the report to replay').choices(reports.map((r) => r.name)))
   .option('--as-of <date>', 'market-snapshot: the market as of the end of this date (default: now)')
@@ -68,7 +67,7 @@ const given: GivenParameters = {
   ...(options.from !== undefined ? { from: options.from } : {}),
   ...(options.to !== undefined ? { to: options.to } : {}),
 }
-const config = loadConfig()
+const config = commandConfig('report')
 const parameters = resolveOrExit(given)
 
 /** The dates as instants; a bad one names its option and exits with status 2. */
@@ -85,7 +84,7 @@ function resolveOrExit(given: GivenParameters): ReportParameters {
   }
 }
 
-const runtime = await openDatabase(config, () => {})
+const runtime = await openForCommand(config, 'report')
 try {
   const progress = progressDisplay(report.name)
   const output = await replayReport(runtime.database.db, catalogue, report, parameters, {

@@ -1,12 +1,11 @@
 import { catalogue } from '../../events/index.js'
-import { loadConfig } from '../config.js'
-import { openDatabase } from '../runtime.js'
 import { loadSeeds } from '../seeding.js'
 import { createEventStore } from '../store/event-store.js'
+import { commandConfig, openForCommand } from './open.js'
 
 /** `npm run seed [-- DIR]`: loads the seed facts into DATABASE_URL (or the embedded database). Idempotent. */
-const config = loadConfig()
-const runtime = await openDatabase(config, () => {})
+const config = commandConfig('seed')
+const runtime = await openForCommand(config, 'seed')
 try {
   const store = createEventStore(runtime.database.db, catalogue, config.marketTz)
   const reports = await loadSeeds(store, catalogue, process.argv[2])
