@@ -9,7 +9,7 @@ import { reports } from '../../reports/index.js'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
-import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
+import { bodyAjv, compileRequestValidator, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
@@ -17,7 +17,7 @@ import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
-import { handleError, handleNotFound } from './problems.js'
+import { handleError, handleNotFound, maxParamLength } from './problems.js'
 import { eventRoutes } from './routes/events.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
@@ -66,12 +66,15 @@ export async function buildApp({
     serializerOpts: { ajv: { formats: { 'market-date': true } } },
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Above the longest identifier (a 128-character slug), so those reach validation and name
+    // their field; a longer segment is a 414 problem, like every error the router itself raises.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength },
+    frameworkErrors: handleError,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Bodies are validated strictly, parameters with coercion: see src/catalogue/validation.ts.
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object),
+    compileRequestValidator(httpPart === 'body' ? bodyAjv : parameterAjv, schema as object),
   )
   await app.register(helmet, { global: true })
   const verifier = new KeyVerifier(database.db, config.adminApiKey)

@@ -1,6 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox'
 import type { Catalogue } from './catalogue.js'
-import { MarketDateString, Slug, Source } from './fields.js'
+import { MarketDateString, maxVersion, Slug, Source } from './fields.js'
 
 export const Uuid = Type.String({
   format: 'uuid',
@@ -16,6 +16,7 @@ const envelopeFields = {
   expectedVersion: Type.Optional(
     Type.Integer({
       minimum: 0,
+      maximum: maxVersion,
       description:
         "The subject's version before this event (0 = new stream); a mismatch is 409 and stores nothing.",
     }),

@@ -5,7 +5,7 @@ import type PgBoss from 'pg-boss'
 import { Type } from 'typebox'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import { typePatternRegex } from '../../catalogue/catalogue.js'
-import { Slug } from '../../catalogue/fields.js'
+import { maxPosition, Slug } from '../../catalogue/fields.js'
 import type { WebhookConfig } from '../../config.js'
 import type { Database } from '../../db/schema.js'
 import { DatabaseUnavailable, InvalidInput } from '../../errors.js'
@@ -274,7 +274,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
           {
             status: Type.Optional(DeliveryStatus),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            next: Type.Optional(Type.Integer({ minimum: 1, description: "The previous page's `next`" })),
+            next: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: maxPosition, description: "The previous page's `next`" }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -333,7 +335,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
         params: SubscriptionParams,
         body: Type.Object(
           {
-            fromPosition: Type.Optional(Type.Integer({ minimum: 1 })),
+            fromPosition: Type.Optional(Type.Integer({ minimum: 1, maximum: maxPosition })),
             since: Type.Optional(Type.String({ format: 'date-time', examples: ['2024-05-01T00:00:00Z'] })),
           },
           { additionalProperties: false },
