@@ -53,6 +53,7 @@ export function eventInputSchema(catalogue: Catalogue): TSchema {
   return Type.Unsafe<EventInput>({
     type: 'object',
     required: ['type'],
+    properties: { type: Type.String({ description: 'The event type; `data` follows its schema' }) },
     oneOf: branches,
     discriminator: { propertyName: 'type' },
     description: 'An event to append; `data` per the catalogue entry of its `type`.',
