@@ -40,9 +40,14 @@ describe('operations', () => {
       ]),
     )
     const body = doc.paths['/v1/events'].post.requestBody.content['application/json'].schema
-    const branches = body.properties.events.items.oneOf.map((b: { title: string }) => b.title)
+    // One named schema per event type, which the discriminator on `type` maps to.
+    const { oneOf, discriminator } = body.properties.events.items
+    const branches = oneOf.map(
+      (b: { $ref: string }) => doc.components.schemas[b.$ref.replace('#/components/schemas/', '')].title,
+    )
     expect(branches).toContain('price.changed')
     expect(branches).toHaveLength(12)
+    expect(discriminator.mapping['price.changed']).toBe('#/components/schemas/PriceChangedInput')
     const params = doc.paths['/v1/events'].get.parameters.map((p: { name: string }) => p.name)
     expect(params).toEqual(expect.arrayContaining(['after', 'limit', 'type', 'subject', 'from', 'to']))
   })

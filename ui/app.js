@@ -224,8 +224,8 @@ function typesSelected() {
 async function catalogueTypes() {
   const openapi = await getJson('/openapi.json')
   const body = openapi.paths?.['/v1/events']?.post?.requestBody?.content?.['application/json']?.schema
-  const variants = body?.properties?.events?.items?.oneOf ?? []
-  return variants.map((variant) => variant.properties?.type?.enum?.[0]).filter(Boolean)
+  // The discriminator on `type` maps each event type to its schema.
+  return Object.keys(body?.properties?.events?.items?.discriminator?.mapping ?? {})
 }
 
 function drawTypeFilter(types) {

@@ -9,7 +9,7 @@ import { reports } from '../../reports/index.js'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
-import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
+import { bodyAjv, compileRequestValidator, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
@@ -17,7 +17,9 @@ import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
-import { handleError, handleNotFound } from './problems.js'
+import { documentAccess } from './documented-access.js'
+import { openApiOptions } from './openapi.js'
+import { handleError, handleNotFound, maxParamLength } from './problems.js'
 import { eventRoutes } from './routes/events.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
@@ -26,6 +28,7 @@ import { readModelRoutes } from './routes/read-models.js'
 import { reportRoutes } from './routes/reports.js'
 import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { ProblemSchema } from './schemas.js'
 
 export interface AppDependencies {
   readonly config: Config
@@ -44,6 +47,8 @@ export interface AppDependencies {
 }
 
 const version = '0.1.0'
+/** Probes answer whatever the rate limit. */
+const unlimitedRoutes = new Set(['/health', '/ready'])
 
 /** Builds the HTTP API, ready for `listen()` or `inject()`. Starts nothing. */
 export async function buildApp({
@@ -66,12 +71,15 @@ export async function buildApp({
     serializerOpts: { ajv: { formats: { 'market-date': true } } },
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Above the longest identifier (a 128-character slug), so those reach validation and name
+    // their field; a longer segment is a 414 problem, like every error the router itself raises.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength },
+    frameworkErrors: handleError,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Bodies are validated strictly, parameters with coercion: see src/catalogue/validation.ts.
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object),
+    compileRequestValidator(httpPart === 'body' ? bodyAjv : parameterAjv, schema as object),
   )
   await app.register(helmet, { global: true })
   const verifier = new KeyVerifier(database.db, config.adminApiKey)
@@ -83,7 +91,7 @@ export async function buildApp({
       // After authentication, so a key's requests count against the key wherever they come from.
       hook: 'preValidation',
       keyGenerator: (request) => (request.caller ? `key:${request.caller.keyId}` : `ip:${request.ip}`),
-      allowList: (request) => request.url === '/health' || request.url === '/ready',
+      allowList: (request) => unlimitedRoutes.has(request.url),
       errorResponseBuilder: (_request, context) => ({
         statusCode: 429,
         code: 'FST_ERR_RATE_LIMITED',
@@ -95,6 +103,7 @@ export async function buildApp({
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
   app.addSchema(RecordedEventSchema)
+  app.addSchema(ProblemSchema)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   // While shutting down, answers close their connection, so keep-alive clients do not hold the exit up.
@@ -107,39 +116,13 @@ export async function buildApp({
     if (closing) reply.header('connection', 'close')
   })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' },
-        },
-      },
-      security: [{ apiKey: [] }],
-      info: {
-        title: 'Market Timeline',
-        version,
-        description:
-          'Every fact about a market as an immutable, dated event, answered as of any date and as known at any date.',
-      },
-      tags: [
-        { name: 'events', description: 'The append-only log' },
-        {
-          name: 'read models',
-          description: 'Point-in-time answers: asOf (valid time) and knownAt (transaction time)',
-        },
-        { name: 'projections', description: 'The background read models: status and rebuilds' },
-        {
-          name: 'webhooks',
-          description: 'Signed, retried, replayable delivery of new facts (Standard Webhooks; admin)',
-        },
-        { name: 'reports', description: 'Reports computed by replaying the log: JSON, CSV or Markdown' },
-        { name: 'keys', description: 'API keys (admin)' },
-        { name: 'operations', description: 'Health and readiness' },
-      ],
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  })
+  app.addHook('onRoute', (route) =>
+    documentAccess(route, {
+      readAccess: config.readAccess,
+      rateLimited: (url) => config.rateLimitPerMinute > 0 && !unlimitedRoutes.has(url),
+    }),
+  )
+  await app.register(swagger, openApiOptions(version))
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 

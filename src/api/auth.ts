@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { allows, type Caller, type KeyVerifier, type Scope } from '../auth/api-keys.js'
 import { Forbidden, Unauthorized } from '../errors.js'
@@ -18,11 +18,14 @@ export interface AuthOptions {
   readonly readAccess: 'public' | 'key'
 }
 
-/** The scope a request needs: the route's own, else admin under /v1/ and none elsewhere. */
-function requiredScope(request: FastifyRequest): Scope | 'none' {
-  return (
-    request.routeOptions.config.scope ?? (request.routeOptions.url?.startsWith('/v1/') ? 'admin' : 'none')
-  )
+/** The scope a route needs: its own, else admin under /v1/ and none elsewhere. */
+export function requiredScope(url: string | undefined, scope: Scope | 'none' | undefined): Scope | 'none' {
+  return scope ?? (url?.startsWith('/v1/') ? 'admin' : 'none')
+}
+
+/** Whether a route with this scope needs a key at all (reads may be public: READ_ACCESS). */
+export function needsKey(scope: Scope | 'none', readAccess: 'public' | 'key'): boolean {
+  return !(scope === 'none' || (scope === 'read' && readAccess === 'public'))
 }
 
 /**
@@ -39,8 +42,8 @@ export const authentication = fp(async (app: FastifyInstance, { verifier, readAc
       if (!caller) throw new Unauthorized('the API key is not valid, or has been revoked')
       request.caller = caller
     }
-    const scope = requiredScope(request)
-    if (scope === 'none' || (scope === 'read' && readAccess === 'public')) return
+    const scope = requiredScope(request.routeOptions.url, request.routeOptions.config.scope)
+    if (scope === 'none' || !needsKey(scope, readAccess)) return
     if (!request.caller) throw new Unauthorized(`this endpoint needs an API key with the ${scope} scope`)
     if (!allows(request.caller, scope)) {
       throw new Forbidden(

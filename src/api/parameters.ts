@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { typePatternRegex } from '../catalogue/catalogue.js'
-import { MarketDateString, Slug } from '../catalogue/fields.js'
+import { MarketDateString, maxPosition, Slug } from '../catalogue/fields.js'
 
 /** Query-string parameters shared by several routes. */
 
@@ -13,6 +13,7 @@ export const Limit = Type.Integer({
 
 export const AfterPosition = Type.Integer({
   minimum: 0,
+  maximum: maxPosition,
   default: 0,
   description: "Return events after this position (the previous page's `next`).",
 })
@@ -50,6 +51,7 @@ export const KnownAt = Type.String({
 
 export const ConsistentWith = Type.Integer({
   minimum: 0,
+  maximum: maxPosition,
   description:
     'Wait (up to 10 s, then 503) until the read model has applied every event up to this position, e.g. the one an append returned.',
 })

@@ -23,6 +23,7 @@ const byStatus: Record<number, { type: string; title: string }> = {
   406: { type: problemType('not-acceptable'), title: 'Not acceptable' },
   409: { type: problemType('conflict'), title: 'Conflict' },
   413: { type: problemType('body-too-large'), title: 'Request body too large' },
+  414: { type: problemType('uri-too-long'), title: 'URI too long' },
   415: { type: problemType('unsupported-media-type'), title: 'Unsupported media type' },
   429: { type: problemType('rate-limited'), title: 'Too many requests' },
   503: { type: problemType('unavailable'), title: 'Service unavailable' },
@@ -49,8 +50,10 @@ export function problem(status: number, detail: string, errors?: readonly FieldE
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  // Set here too: errors the router raises (frameworkErrors) are sent without the app's hooks.
   return reply
     .code(body.status)
+    .header('x-request-id', reply.request.id)
     .type('application/problem+json; charset=utf-8')
     .send({ ...body, requestId: reply.request.id })
 }
@@ -108,8 +111,15 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   })
 }
 
+/** The longest path segment the router matches (find-my-way's `maxParamLength`). */
+export const maxParamLength = 500
+
 function clientMessage(error: FastifyError): string {
   switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return `A path segment is longer than ${maxParamLength} characters; no identifier is that long.`
+    case 'FST_ERR_BAD_URL':
+      return 'The path is not valid percent-encoded UTF-8.'
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'The request body is larger than the 1 MiB limit; split the batch.'
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -20,5 +20,12 @@ export const ProblemSchema = Type.Object(
     ),
     requestId: Type.Optional(Type.String()),
   },
-  { description: 'application/problem+json' },
+  { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details' },
 )
+
+/** An error answer in a route's `response`: problem details, as `application/problem+json`. */
+export function problemResponse(description = 'A problem (RFC 9457): what went wrong, and where') {
+  return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }
+}
+
+export const ProblemResponse = problemResponse()

@@ -1,6 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox'
 import type { Catalogue } from './catalogue.js'
-import { MarketDateString, Slug, Source } from './fields.js'
+import { MarketDateString, maxVersion, Slug, Source } from './fields.js'
 
 export const Uuid = Type.String({
   format: 'uuid',
@@ -16,6 +16,7 @@ const envelopeFields = {
   expectedVersion: Type.Optional(
     Type.Integer({
       minimum: 0,
+      maximum: maxVersion,
       description:
         "The subject's version before this event (0 = new stream); a mismatch is 409 and stores nothing.",
     }),
@@ -52,6 +53,7 @@ export function eventInputSchema(catalogue: Catalogue): TSchema {
   return Type.Unsafe<EventInput>({
     type: 'object',
     required: ['type'],
+    properties: { type: Type.String({ description: 'The event type; `data` follows its schema' }) },
     oneOf: branches,
     discriminator: { propertyName: 'type' },
     description: 'An event to append; `data` per the catalogue entry of its `type`.',

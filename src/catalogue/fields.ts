@@ -9,6 +9,16 @@ export const Slug = Type.String({
   examples: ['qwen-long'],
 })
 
+/**
+ * The largest log position (or delivery sequence number) accepted. They are PostgreSQL bigints,
+ * read back as JS numbers (src/db/connect.ts), so exact only up to 2^53 - 1: a larger one names
+ * nothing that can exist, and past 2^63 - 1 it would fail inside the query instead of naming its field.
+ */
+export const maxPosition = Number.MAX_SAFE_INTEGER
+
+/** A stream version is a PostgreSQL integer (2^31 - 1 at most). */
+export const maxVersion = 2_147_483_647
+
 export const Slugs = Type.Array(Slug, { maxItems: 500, uniqueItems: true })
 
 /** A decimal as a string, never a binary float: "0.0005", "0", "300000000". */

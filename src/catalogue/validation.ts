@@ -4,6 +4,7 @@ import type { FieldError } from '../errors.js'
 import { marketDateDescription, marketDateProblem } from '../time/market-date.js'
 import type { Catalogue } from './catalogue.js'
 import { appendRequestSchema, type EventInput } from './envelope.js'
+import { findUnstorableText } from './storable-text.js'
 
 function withFormats(ajv: Ajv): Ajv {
   addFormats.default(ajv, ['uuid', 'uri', 'date-time'])
@@ -40,6 +41,33 @@ export const parameterAjv = withFormats(
     strict: false,
   }),
 )
+
+type ValidationContext = Parameters<ValidateFunction>[1]
+
+/** A request part's check: its schema, and text PostgreSQL can store. Fastify reads `errors`. */
+export interface RequestValidator {
+  (data: unknown, context?: ValidationContext): boolean
+  errors: ErrorObject[] | null
+}
+
+/**
+ * The schema's check, then every string of the part (any field of any body, query or path) for
+ * text PostgreSQL cannot store: those errors come first, each at its own field.
+ */
+export function compileRequestValidator(ajv: Ajv, schema: object): RequestValidator {
+  const validate = ajv.compile(schema)
+  const check: RequestValidator = Object.assign(
+    (data: unknown, context?: ValidationContext) => {
+      const valid = validate(data, context)
+      const errors = [...findUnstorableText(data), ...(valid ? [] : (validate.errors ?? []))]
+      check.errors = errors.length > 0 ? errors : null
+      return errors.length === 0
+    },
+    // Fastify passes the parent object (so Ajv may coerce a root value) only to Ajv's own functions.
+    { errors: null, schemaEnv: validate.schemaEnv },
+  )
+  return check
+}
 
 const MAX_REPORTED = 50
 
@@ -81,15 +109,21 @@ function describe(error: ErrorObject, prefix: string): FieldError {
       }
       return { path: at, message: `must be a valid ${String(params.format)}` }
     case 'pattern':
-      return { path: at, message: `${JSON.stringify(error.data)} does not match ${String(params.pattern)}` }
+      return { path: at, message: `${quoted(error.data)} does not match ${String(params.pattern)}` }
     default:
       return { path: at, message: error.message ?? 'is invalid' }
   }
 }
 
+/** The offending value, cut short: a 10,000-character parameter is not echoed back whole. */
+function quoted(data: unknown): string {
+  const text = JSON.stringify(data) ?? String(data)
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+}
+
 /** The same check `POST /v1/events` applies, for writers that do not come through HTTP (seeds). */
 export function compileAppendValidator(catalogue: Catalogue): (body: unknown) => FieldError[] {
-  const validate: ValidateFunction = bodyAjv.compile(appendRequestSchema(catalogue))
+  const validate = compileRequestValidator(bodyAjv, appendRequestSchema(catalogue))
   return (body) => (validate(body) ? [] : toFieldErrors(validate.errors ?? []))
 }
 

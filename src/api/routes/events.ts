@@ -8,7 +8,7 @@ import { InvalidInput, NotFound } from '../../errors.js'
 import type { EventStore, LogFilter } from '../../store/event-store.js'
 import { parseMarketDate } from '../../time/market-date.js'
 import { AfterPosition, Limit, SubjectFilter, TypeFilter, ValidFrom, ValidTo } from '../parameters.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface EventRoutesOptions {
@@ -27,11 +27,11 @@ const EventPage = Type.Object({
 const EventList = Type.Object({ events: Type.Array(Type.Ref('Event')) })
 
 const problems = {
-  400: ProblemSchema,
-  404: ProblemSchema,
-  409: ProblemSchema,
-  413: ProblemSchema,
-  503: ProblemSchema,
+  400: ProblemResponse,
+  404: ProblemResponse,
+  409: ProblemResponse,
+  413: ProblemResponse,
+  503: ProblemResponse,
 }
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
@@ -44,6 +44,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'appendEvents',
         tags: ['events'],
         summary: 'Append events (atomic batch, idempotent by id)',
         description:
@@ -65,6 +66,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listEvents',
         tags: ['events'],
         summary: 'Read the log in position order',
         description:
@@ -81,7 +83,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
           },
           { additionalProperties: false },
         ),
-        response: { 200: EventPage, 400: ProblemSchema, 503: ProblemSchema },
+        response: { 200: EventPage, 400: ProblemResponse, 503: ProblemResponse },
       },
     },
     async (request, reply) => {
@@ -111,12 +113,13 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getHeadPosition',
         tags: ['events'],
         summary: 'The position of the latest event in the log',
         description:
           'Where to follow the log from: read `GET /v1/events?after=<position>` for what comes next, and pass it as ' +
           '`consistentWith` for read-model answers that include everything up to here. 0 for an empty log.',
-        response: { 200: Type.Object({ position: Type.Integer({ minimum: 0 }) }), 503: ProblemSchema },
+        response: { 200: Type.Object({ position: Type.Integer({ minimum: 0 }) }), 503: ProblemResponse },
       },
     },
     async () => ({ position: await store.headPosition() }),
@@ -127,10 +130,11 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getEvent',
         tags: ['events'],
         summary: 'One event by id',
         params: Type.Object({ id: Uuid }),
-        response: { 200: Type.Ref('Event'), 400: ProblemSchema, 404: ProblemSchema },
+        response: { 200: Type.Ref('Event'), 400: ProblemResponse, 404: ProblemResponse },
       },
     },
     async (request) => {
@@ -145,6 +149,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listSubjectEvents',
         tags: ['events'],
         summary: "A subject's stream, in version order",
         params: Type.Object({ subject: SubjectFilter }),
@@ -152,7 +157,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
           { after: Type.Optional(AfterPosition), limit: Type.Optional(Limit) },
           { additionalProperties: false },
         ),
-        response: { 200: EventPage, 400: ProblemSchema },
+        response: { 200: EventPage, 400: ProblemResponse },
       },
     },
     async (request) => {

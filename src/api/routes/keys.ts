@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { createApiKey, type KeyVerifier, listApiKeys, revokeApiKey } from '../../auth/api-keys.js'
 import type { Database } from '../../db/schema.js'
 import { NotFound } from '../../errors.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface KeyRoutesOptions {
@@ -21,7 +21,7 @@ const KeyInfo = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 })
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema }
+const problems = { 400: ProblemResponse }
 
 export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, { db, verifier }) => {
   const app = fastify as TypedApp
@@ -31,6 +31,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'createApiKey',
         tags: ['keys'],
         summary: 'Create an API key (shown only in this answer)',
         body: Type.Object(
@@ -57,6 +58,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'listApiKeys',
         tags: ['keys'],
         summary: 'Every API key, without key material',
         response: { 200: Type.Array(KeyInfo), ...problems },
@@ -70,10 +72,11 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'revokeApiKey',
         tags: ['keys'],
         summary: 'Revoke an API key: it is refused from then on',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 404: ProblemSchema, ...problems },
+        response: { 204: Type.Null({ description: 'Revoked' }), 404: ProblemResponse, ...problems },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { migrationsApplied } from '../../db/migrate.js'
 import type { Database } from '../../db/schema.js'
 import { problem, sendProblem } from '../problems.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface OperationsOptions {
@@ -18,6 +18,7 @@ export const operationsRoutes: FastifyPluginAsync<OperationsOptions> = async (fa
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['operations'],
         summary: 'The process is alive',
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
@@ -30,9 +31,10 @@ export const operationsRoutes: FastifyPluginAsync<OperationsOptions> = async (fa
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['operations'],
         summary: 'The database answers and every migration is applied',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemSchema },
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemResponse },
       },
     },
     async (_request, reply) => {

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import type { Database } from '../../db/schema.js'
 import { NotFound } from '../../errors.js'
 import { projectionStatuses } from '../../projector/status.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface ProjectionRoutesOptions {
@@ -42,6 +42,7 @@ export const projectionRoutes: FastifyPluginAsync<ProjectionRoutesOptions> = asy
     '/v1/projections',
     {
       schema: {
+        operationId: 'listProjections',
         tags: ['projections'],
         summary: 'Every projection: position, head, lag, status, last error, rebuild progress',
         response: { 200: Type.Array(Status) },
@@ -54,13 +55,14 @@ export const projectionRoutes: FastifyPluginAsync<ProjectionRoutesOptions> = asy
     '/v1/projections/:name/rebuild',
     {
       schema: {
+        operationId: 'rebuildProjection',
         tags: ['projections'],
         summary: 'Rebuild a read model from position 0 beside the live one, then swap it in',
         description:
           'Queries keep being served from the live read model until the rebuilt one has caught up; then it ' +
           'replaces it atomically. While a rebuild is under way, asking again returns the same job.',
         params: Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) }),
-        response: { 202: Type.Object({ jobId: Type.String() }), 400: ProblemSchema, 404: ProblemSchema },
+        response: { 202: Type.Object({ jobId: Type.String() }), 400: ProblemResponse, 404: ProblemResponse },
       },
     },
     async (request, reply) => {

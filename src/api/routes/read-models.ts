@@ -36,7 +36,7 @@ import {
   TimelineEntrySchema,
   TimelinePeriodSchema,
 } from '../read-model-schemas.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 import { resolveTypes } from './events.js'
 
@@ -54,7 +54,7 @@ const pointInTime = {
   knownAt: Type.Optional(KnownAt),
   consistentWith: Type.Optional(ConsistentWith),
 }
-const problems = { 400: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema }
+const problems = { 400: ProblemResponse, 404: ProblemResponse, 503: ProblemResponse }
 const Instant = Type.String({ format: 'date-time' })
 /** Answers that do not depend on "now" (no asOf): cacheable as they are. */
 const routesWithoutAsOf = new Set(['history', 'timeline', 'periods', 'entities'])
@@ -132,6 +132,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getPriceList',
         tags: ['read models'],
         summary: 'Prices in effect as of a date, as known at a date',
         description:
@@ -167,6 +168,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getPriceHistory',
         tags: ['read models'],
         summary: "A product's price changes in valid-time order, as known at a date",
         params: Type.Object({ product: Slug }),
@@ -201,6 +203,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listAlliances',
         tags: ['read models'],
         summary: 'Alliances and their members as of a date, as known at a date',
         querystring: Type.Object(pointInTime, { additionalProperties: false }),
@@ -224,6 +227,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getAlliance',
         tags: ['read models'],
         summary: 'One alliance and its members as of a date',
         params: Type.Object({ alliance: Slug }),
@@ -251,6 +255,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getCompanyProfile',
         tags: ['read models'],
         summary:
           'A company profile as of a date: products, funding, valuation, alliances, partnerships, stakes',
@@ -286,6 +291,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listFundingRounds',
         tags: ['read models'],
         summary: 'Funding rounds in valid-time order',
         querystring: Type.Object(
@@ -324,6 +330,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getTimeline',
         tags: ['read models'],
         summary: 'Events in valid-time order, each with a one-line summary',
         querystring: Type.Object(
@@ -379,6 +386,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getTimelinePeriods',
         tags: ['read models'],
         summary: 'How many events each month of the timeline holds',
         description:
@@ -423,6 +431,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listEntities',
         tags: ['read models'],
         summary: 'Every company, product, alliance, investor and institution, by its latest name',
         description:

@@ -17,7 +17,7 @@ import {
 import { type ReportOutput, replayReport } from '../../reports/replay.js'
 import type { Report } from '../../reports/report.js'
 import { AsOf, KnownAt, ValidFrom, ValidTo } from '../parameters.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface ReportRoutesOptions {
@@ -119,7 +119,13 @@ const ReportJobSchema = (reports: readonly Report[]) =>
     ),
   })
 
-const problems = { 400: ProblemSchema, 404: ProblemSchema }
+const problems = { 400: ProblemResponse, 404: ProblemResponse }
+
+/** `market-snapshot` → `getMarketSnapshotReport`. */
+function reportOperationId(report: Report): string {
+  const words = report.name.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+  return `get${words.join('')}Report`
+}
 
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   fastify,
@@ -166,6 +172,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listReports',
         tags: ['reports'],
         summary: 'The reports the service computes by replaying the log',
         response: {
@@ -200,6 +207,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
       {
         config: { scope: 'read' },
         schema: {
+          operationId: reportOperationId(report),
           tags: ['reports'],
           summary: report.title,
           description: `${report.description} Computed by replaying the log from the start, not from the read models.`,
@@ -233,6 +241,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'requestReportJob',
         tags: ['reports'],
         summary: 'Replay a report in the background',
         description:
@@ -251,7 +260,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
         response: {
           202: Type.Object({ jobId: Uuid }),
           ...problems,
-          503: ProblemSchema,
+          503: ProblemResponse,
         },
       },
       // No body at all asks for the report with every date "now".
@@ -276,6 +285,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getReportJob',
         tags: ['reports'],
         summary:
           'A report job: status, progress (events replayed of the total) and, when completed, the report',
@@ -295,6 +305,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getReportJobResult',
         tags: ['reports'],
         summary: "A completed job's report as a file: JSON, CSV or Markdown",
         params: Type.Object({ jobId: Uuid }),
@@ -309,7 +320,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
             },
           },
           ...problems,
-          409: ProblemSchema,
+          409: ProblemResponse,
         },
       },
     },

@@ -5,7 +5,7 @@ import type PgBoss from 'pg-boss'
 import { Type } from 'typebox'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import { typePatternRegex } from '../../catalogue/catalogue.js'
-import { Slug } from '../../catalogue/fields.js'
+import { maxPosition, Slug } from '../../catalogue/fields.js'
 import type { WebhookConfig } from '../../config.js'
 import type { Database } from '../../db/schema.js'
 import { DatabaseUnavailable, InvalidInput } from '../../errors.js'
@@ -23,7 +23,7 @@ import {
   rotateSecret,
   updateSubscription,
 } from '../../webhooks/subscriptions.js'
-import { ProblemSchema } from '../schemas.js'
+import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface WebhookRoutesOptions {
@@ -120,7 +120,7 @@ const Replay = Type.Object({
   completedAt: DateTimeOrNull,
 })
 const SubscriptionParams = Type.Object({ id: Id })
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema }
+const problems = { 400: ProblemResponse, 404: ProblemResponse }
 const tags = ['webhooks']
 
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fastify, options) => {
@@ -136,6 +136,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'createWebhook',
         tags,
         summary: 'Subscribe an endpoint to new facts',
         description:
@@ -165,6 +166,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'listWebhooks',
         tags,
         summary: 'Every subscription (without secrets)',
         response: { 200: Type.Array(Subscription), ...problems },
@@ -178,6 +180,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'getWebhook',
         tags,
         summary: 'One subscription',
         params: SubscriptionParams,
@@ -192,6 +195,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'updateWebhook',
         tags,
         summary: 'Change a subscription; pause, disable or re-enable it',
         description:
@@ -208,7 +212,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
           },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: Subscription, ...problems, 409: ProblemSchema },
+        response: { 200: Subscription, ...problems, 409: ProblemResponse },
       },
     },
     async (request) => {
@@ -222,6 +226,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'deleteWebhook',
         tags,
         summary: 'Delete a subscription and its delivery log',
         params: SubscriptionParams,
@@ -239,6 +244,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'getWebhookSecret',
         tags,
         summary: 'The signing secret',
         params: SubscriptionParams,
@@ -253,6 +259,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'rotateWebhookSecret',
         tags,
         summary: 'Replace the signing secret; the old one also signs for 24 hours',
         params: SubscriptionParams,
@@ -267,6 +274,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'listWebhookDeliveries',
         tags,
         summary: 'The delivery log, newest first, each delivery with every attempt',
         params: SubscriptionParams,
@@ -274,7 +282,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
           {
             status: Type.Optional(DeliveryStatus),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            next: Type.Optional(Type.Integer({ minimum: 1, description: "The previous page's `next`" })),
+            next: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: maxPosition, description: "The previous page's `next`" }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -302,14 +312,15 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'retryWebhookDelivery',
         tags,
         summary: 'Send one delivery again now (same webhook-id, one attempt)',
         params: Type.Object({ id: Id, deliveryId: Id }),
         response: {
           202: Type.Object({ deliveryId: Id, jobId: Id }),
           ...problems,
-          409: ProblemSchema,
-          503: ProblemSchema,
+          409: ProblemResponse,
+          503: ProblemResponse,
         },
       },
     },
@@ -324,6 +335,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'replayWebhook',
         tags,
         summary: 'Send matching history again, as new deliveries marked with the replay',
         description:
@@ -333,12 +345,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
         params: SubscriptionParams,
         body: Type.Object(
           {
-            fromPosition: Type.Optional(Type.Integer({ minimum: 1 })),
+            fromPosition: Type.Optional(Type.Integer({ minimum: 1, maximum: maxPosition })),
             since: Type.Optional(Type.String({ format: 'date-time', examples: ['2024-05-01T00:00:00Z'] })),
           },
           { additionalProperties: false },
         ),
-        response: { 202: Replay, ...problems, 409: ProblemSchema },
+        response: { 202: Replay, ...problems, 409: ProblemResponse },
       },
     },
     async (request, reply) => {
@@ -368,6 +380,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'getWebhookReplay',
         tags,
         summary: 'How far a replay has got',
         params: Type.Object({ id: Id, replayId: Id }),
