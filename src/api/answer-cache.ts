@@ -1,5 +1,5 @@
 import { listen } from '../db/listen.js'
-import type { ReplayWatch } from '../db/replay.js'
+import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state.js'
 
 /**
  * Read-model answers, kept until any read model moves. Historic as-of answers change only when
@@ -9,18 +9,19 @@ import type { ReplayWatch } from '../db/replay.js'
  *
  * Answered from a streaming replica, a notification from the primary arrives before the replica
  * has replayed the change: an answer computed there right after it would lack the change and be
- * kept for good. So with a replica, a notification also takes the primary's WAL position, and
- * until the replica has replayed past it every answer is computed and none is kept.
+ * kept for good. So with a replica, a notification also takes the primary's read-model state
+ * (checkpoints), and until the replica's read models include it every answer is computed and
+ * none is kept.
  */
 export class AnswerCache {
   private readonly entries = new Map<string, unknown>()
   private version = 0
   private listening = false
-  /** The primary's WAL position at the last notification, while the replica may be short of it. */
-  private awaited: { readonly lsn: Promise<string | undefined> } | undefined
+  /** The primary's read models at the last notification, while the replica's may be short of them. */
+  private awaited: { readonly state: Promise<ReadModelState | undefined> } | undefined
 
   constructor(
-    private readonly replay?: ReplayWatch,
+    private readonly replica?: ReplicaWatch,
     private readonly maxEntries = 5000,
   ) {}
 
@@ -28,7 +29,7 @@ export class AnswerCache {
   invalidate(): void {
     this.version++
     this.entries.clear()
-    if (this.replay) this.awaited = this.awaitReplay(this.replay)
+    if (this.replica) this.awaited = this.awaitReplica(this.replica)
   }
 
   setListening(listening: boolean): void {
@@ -50,23 +51,23 @@ export class AnswerCache {
     return value
   }
 
-  private awaitReplay(replay: ReplayWatch): { lsn: Promise<string | undefined> } {
+  private awaitReplica(replica: ReplicaWatch): { state: Promise<ReadModelState | undefined> } {
     // Undefined when the primary could not say: asked again by the next request.
-    return { lsn: replay.primaryPosition().catch(() => undefined) }
+    return { state: replica.primaryState().catch(() => undefined) }
   }
 
-  /** Once the replica has replayed past the awaited position, answers computed from now on may be kept. */
+  /** Once the replica has what the primary had, answers computed from now on may be kept. */
   private async replicaCaughtUp(awaited: NonNullable<AnswerCache['awaited']>): Promise<boolean> {
-    const replay = this.replay
-    if (!replay) return true
-    const lsn = await awaited.lsn
-    if (lsn === undefined) {
-      if (this.awaited === awaited) this.awaited = this.awaitReplay(replay)
+    const replica = this.replica
+    if (!replica) return true
+    const state = await awaited.state
+    if (state === undefined) {
+      if (this.awaited === awaited) this.awaited = this.awaitReplica(replica)
       return false
     }
-    const replayed = await replay.replayedUpTo(lsn).catch(() => false)
-    // A later notification awaits a later position: this one settles nothing.
-    if (!replayed || this.awaited !== awaited) return false
+    const caughtUp = await replica.replicaIncludes(state).catch(() => false)
+    // A later notification awaits a later state: this one settles nothing.
+    if (!caughtUp || this.awaited !== awaited) return false
     // Nothing was kept since the notification (it moved the version; compute() alone ran since).
     this.awaited = undefined
     return true
@@ -74,14 +75,14 @@ export class AnswerCache {
 }
 
 /**
- * A cache kept fresh by LISTEN mt_read_models on the primary, `databaseUrl`; with `replay`, its
- * answers come from a replica. `close()` stops listening.
+ * A cache kept fresh by LISTEN mt_read_models on the primary, `databaseUrl`; with `replica`, its
+ * answers come from a streaming replica. `close()` stops listening.
  */
 export function listeningAnswerCache(
   databaseUrl: string,
-  replay?: ReplayWatch,
+  replica?: ReplicaWatch,
 ): { cache: AnswerCache; close(): Promise<void> } {
-  const cache = new AnswerCache(replay)
+  const cache = new AnswerCache(replica)
   const listener = listen(
     databaseUrl,
     'mt_read_models',

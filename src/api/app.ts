@@ -12,8 +12,8 @@ import { RecordedEventSchema } from '../catalogue/envelope.js'
 import { bodyAjv, parameterAjv } from '../catalogue/validation.js'
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
-import { replayWatch } from '../db/replay.js'
 import { DatabaseUnavailable } from '../errors.js'
+import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
@@ -161,7 +161,7 @@ export async function buildApp({
   })
   await app.register(keyRoutes, { db: database.db, verifier })
   const answers = databaseUrl
-    ? listeningAnswerCache(databaseUrl, readDatabase ? replayWatch(database.db, reads) : undefined)
+    ? listeningAnswerCache(databaseUrl, readDatabase ? replicaWatch(database.db, reads) : undefined)
     : undefined
   if (answers) app.addHook('onClose', () => answers.close())
   await app.register(readModelRoutes, {
