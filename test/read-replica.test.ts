@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
 import { connectDatabase } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { includesState } from '../src/projector/read-model-state.js'
 import { priceChange } from './support/events.js'
-import { type ServiceProcess, startService, waitForOk } from './support/process.js'
+import { runToEnd, type ServiceProcess, startService, waitForOk } from './support/process.js'
 import { queryOnce, type ReplicatedPair, startReplicatedPair } from './support/replication.js'
 
 const adminKey = 'replica-admin-key-0123456789abcdef0123456789'
@@ -166,6 +167,17 @@ describe('the API with READ_DATABASE_URL on a hot standby', () => {
     expect(amounts).toEqual(['1.1', '1.2'])
   })
 
+  it('keeps appending with the standby down, answers reads 503 with Retry-After, and is not ready', async () => {
+    await pair?.stopStandby()
+    const appended = await append('replica-five', '1.3')
+    const read = await priceHistory('replica-five', `?consistentWith=${appended.position}`)
+    expect(read.status).toBe(503)
+    expect(read.retryAfter).not.toBeNull()
+    const ready = await fetch(`${urls().api}/ready`)
+    expect(ready.status).toBe(503)
+    expect(((await ready.json()) as { detail: string }).detail).toBe('The read replica is not answering.')
+  })
+
   it('refuses a write through the read pool even on a primary standing in for a replica', async () => {
     const reads = connectDatabase(urls().primary, { readOnly: true, max: 1 })
     try {
@@ -175,6 +187,31 @@ describe('the API with READ_DATABASE_URL on a hot standby', () => {
     } finally {
       await reads.close()
     }
+  })
+})
+
+describe('READ_DATABASE_URL', () => {
+  it('without DATABASE_URL stops the start with one line saying so', async () => {
+    const { code, out } = await runToEnd(
+      'src/main.ts',
+      { DATABASE_URL: '', READ_DATABASE_URL: 'postgres://127.0.0.1:1/replica' },
+      ['api'],
+    )
+    expect(code).toBe(1)
+    expect(out.trim()).toBe(
+      'configuration error: READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too',
+    )
+  })
+
+  it('that is not a PostgreSQL URL is refused without echoing it', () => {
+    const env = { DATABASE_URL: 'postgres://127.0.0.1:1/primary' }
+    expect(() => loadConfig({ ...env, READ_DATABASE_URL: 'replica:secret@host' })).toThrow(
+      /READ_DATABASE_URL must be a URL such as/,
+    )
+    expect(loadConfig({ ...env, READ_DATABASE_URL: 'postgresql://r:5432/db' }).readDatabaseUrl).toBe(
+      'postgresql://r:5432/db',
+    )
+    expect(loadConfig(env).readDatabaseUrl).toBeUndefined()
   })
 })
 

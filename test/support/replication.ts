@@ -18,6 +18,8 @@ export interface ReplicatedPair {
   /** Superuser URLs of the `postgres` database on each server. */
   readonly primaryUrl: string
   readonly standbyUrl: string
+  /** Stops the standby alone (fast shutdown), as a replica that goes away. */
+  stopStandby(): Promise<void>
   /** Stops both servers (fast shutdown) and removes the temp folder. */
   stop(): Promise<void>
 }
@@ -77,10 +79,13 @@ export async function startReplicatedPair(): Promise<ReplicatedPair> {
       throw new Error(`${name} ${args.join(' ')} failed: ${stderr || String(error)}`)
     }
   }
+  const stopServer = async (dir: string) => {
+    if (!started.includes(dir)) return
+    started.splice(started.indexOf(dir), 1)
+    await pgTool('pg_ctl', ['stop', '-D', dir, '-m', 'fast', '-w', '-t', '30'])
+  }
   const stop = async () => {
-    for (const dir of started.reverse()) {
-      await pgTool('pg_ctl', ['stop', '-D', dir, '-m', 'fast', '-w', '-t', '30']).catch(() => {})
-    }
+    for (const dir of [...started].reverse()) await stopServer(dir).catch(() => {})
     await rm(root, { recursive: true, force: true })
   }
 
@@ -159,7 +164,12 @@ export async function startReplicatedPair(): Promise<ReplicatedPair> {
     started.push(standbyDir)
 
     const url = (port: number) => `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
-    return { primaryUrl: url(primaryPort), standbyUrl: url(standbyPort), stop }
+    return {
+      primaryUrl: url(primaryPort),
+      standbyUrl: url(standbyPort),
+      stopStandby: () => stopServer(standbyDir),
+      stop,
+    }
   } catch (error) {
     await stop()
     throw error
