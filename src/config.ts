@@ -8,6 +8,11 @@ export interface Config {
   readonly host: string
   /** Unset: start the embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl: string | undefined
+  /**
+   * A streaming replica of `databaseUrl` (one server): the API reads the read models, the log and
+   * reports there. Unset: everything is read from `databaseUrl`.
+   */
+  readonly readDatabaseUrl: string | undefined
   readonly dataDir: string
   /** IANA zone in which dates without a time are read. */
   readonly marketTz: string
@@ -65,6 +70,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.ADMIN_API_KEY && env.ADMIN_API_KEY.length < 32) {
     throw new ConfigError('ADMIN_API_KEY must be at least 32 characters long')
   }
+  const readDatabaseUrl = env.READ_DATABASE_URL || undefined
+  if (readDatabaseUrl && !env.DATABASE_URL) {
+    throw new ConfigError('READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too')
+  }
+  if (readDatabaseUrl && !isPostgresUrl(readDatabaseUrl)) {
+    throw new ConfigError("READ_DATABASE_URL must be a URL such as 'postgres://user:password@host:5432/db'")
+  }
   const seedOnStart = env.SEED_ON_START ?? (env.DATABASE_URL ? 'false' : 'true')
   if (seedOnStart !== 'true' && seedOnStart !== 'false') {
     throw new ConfigError(`SEED_ON_START must be true or false, not '${seedOnStart}'`)
@@ -73,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
+    readDatabaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? '.data'),
     marketTz,
     logLevel,
@@ -89,6 +102,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', '5d'),
       concurrencyPerEndpoint: Math.max(1, positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 10)),
     },
+  }
+}
+
+/** The URL is not echoed back: it may hold a password. */
+function isPostgresUrl(text: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(text).protocol)
+  } catch {
+    return false
   }
 }
 

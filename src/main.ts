@@ -117,6 +117,7 @@ async function run(
     parts.app = await buildApp({
       config,
       database: runtime.database,
+      ...(runtime.readDatabase ? { readDatabase: runtime.readDatabase } : {}),
       catalogue,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
@@ -129,6 +130,7 @@ async function run(
       {
         role,
         database: runtime.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL',
+        reads: runtime.readDatabase ? 'READ_DATABASE_URL' : 'DATABASE_URL',
         readyInMs: Math.round(performance.now() - started),
       },
       `Market Timeline listening on http://${config.host}:${config.port} (docs at /docs)`,

@@ -7,8 +7,10 @@ export interface Runtime {
   /** The database's connection URL (the embedded server's when it was started). */
   readonly url: string
   readonly database: DatabaseHandle
+  /** READ_DATABASE_URL's replica, read-only, for the API's reads; undefined without one. */
+  readonly readDatabase: DatabaseHandle | undefined
   readonly embedded: EmbeddedDatabase | undefined
-  /** Closes the pool, then stops the embedded server if this process started it. */
+  /** Closes the pools, then stops the embedded server if this process started it. */
   close(): Promise<void>
 }
 
@@ -42,11 +44,17 @@ export async function openDatabase(config: Config, { role, log = () => {} }: Ope
     await embedded?.stop()
     throw error
   }
+  // The pool connects on first use: a replica that is not up yet only makes /ready answer 503.
+  const readDatabase = config.readDatabaseUrl
+    ? connectDatabase(config.readDatabaseUrl, { readOnly: true, applicationName: 'market-timeline-reads' })
+    : undefined
   return {
     url,
     database,
+    readDatabase,
     embedded,
     async close() {
+      await readDatabase?.close()
       await database.close()
       await embedded?.stop()
     },

@@ -1,22 +1,35 @@
 import { listen } from '../db/listen.js'
+import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state.js'
 
 /**
  * Read-model answers, kept until any read model moves. Historic as-of answers change only when
  * a fact (possibly back-dated) is applied, and every applied batch sends NOTIFY mt_read_models
  * at commit: on it the whole cache is dropped. While the LISTEN connection is down nothing is
  * cached, so a missed notification can never leave a stale answer behind.
+ *
+ * Answered from a streaming replica, a notification from the primary arrives before the replica
+ * has replayed the change: an answer computed there right after it would lack the change and be
+ * kept for good. So with a replica, a notification also takes the primary's read-model state
+ * (checkpoints), and until the replica's read models include it every answer is computed and
+ * none is kept.
  */
 export class AnswerCache {
   private readonly entries = new Map<string, unknown>()
   private version = 0
   private listening = false
+  /** The primary's read models at the last notification, while the replica's may be short of them. */
+  private awaited: { readonly state: Promise<ReadModelState | undefined> } | undefined
 
-  constructor(private readonly maxEntries = 5000) {}
+  constructor(
+    private readonly replica?: ReplicaWatch,
+    private readonly maxEntries = 5000,
+  ) {}
 
   /** Drops every answer (a read model moved, or the notifications may have been missed). */
   invalidate(): void {
     this.version++
     this.entries.clear()
+    if (this.replica) this.awaited = this.awaitReplica(this.replica)
   }
 
   setListening(listening: boolean): void {
@@ -26,6 +39,7 @@ export class AnswerCache {
 
   async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
     if (!this.listening) return compute()
+    if (this.awaited && !(await this.replicaCaughtUp(this.awaited))) return compute()
     if (this.entries.has(key)) return this.entries.get(key) as T
     const version = this.version
     const value = await compute()
@@ -36,11 +50,39 @@ export class AnswerCache {
     }
     return value
   }
+
+  private awaitReplica(replica: ReplicaWatch): { state: Promise<ReadModelState | undefined> } {
+    // Undefined when the primary could not say: asked again by the next request.
+    return { state: replica.primaryState().catch(() => undefined) }
+  }
+
+  /** Once the replica has what the primary had, answers computed from now on may be kept. */
+  private async replicaCaughtUp(awaited: NonNullable<AnswerCache['awaited']>): Promise<boolean> {
+    const replica = this.replica
+    if (!replica) return true
+    const state = await awaited.state
+    if (state === undefined) {
+      if (this.awaited === awaited) this.awaited = this.awaitReplica(replica)
+      return false
+    }
+    const caughtUp = await replica.replicaIncludes(state).catch(() => false)
+    // A later notification awaits a later state: this one settles nothing.
+    if (!caughtUp || this.awaited !== awaited) return false
+    // Nothing was kept since the notification (it moved the version; compute() alone ran since).
+    this.awaited = undefined
+    return true
+  }
 }
 
-/** A cache kept fresh by LISTEN mt_read_models on `databaseUrl`; `close()` stops listening. */
-export function listeningAnswerCache(databaseUrl: string): { cache: AnswerCache; close(): Promise<void> } {
-  const cache = new AnswerCache()
+/**
+ * A cache kept fresh by LISTEN mt_read_models on the primary, `databaseUrl`; with `replica`, its
+ * answers come from a streaming replica. `close()` stops listening.
+ */
+export function listeningAnswerCache(
+  databaseUrl: string,
+  replica?: ReplicaWatch,
+): { cache: AnswerCache; close(): Promise<void> } {
+  const cache = new AnswerCache(replica)
   const listener = listen(
     databaseUrl,
     'mt_read_models',

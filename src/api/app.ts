@@ -13,6 +13,7 @@ import { bodyAjv, compileRequestValidator, parameterAjv } from '../catalogue/val
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
+import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
@@ -33,6 +34,11 @@ import { ProblemSchema } from './schemas.js'
 export interface AppDependencies {
   readonly config: Config
   readonly database: DatabaseHandle
+  /**
+   * A streaming replica of `database` (READ_DATABASE_URL): the read models, the log's reads and
+   * reports are read there; appends, keys, webhooks, projections and jobs stay on `database`.
+   */
+  readonly readDatabase?: DatabaseHandle
   readonly catalogue: Catalogue
   /** Defaults to the PostgreSQL store on `database`. */
   readonly store?: EventStore
@@ -40,7 +46,7 @@ export interface AppDependencies {
   readonly requestRebuild?: (name: string) => Promise<string>
   /** Queues a report job (pg-boss); without it, report job requests are 503. */
   readonly requestReport?: RequestReport
-  /** Where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
+  /** The primary, where to LISTEN for read-model changes, to keep answers between requests; unset: no cache. */
   readonly databaseUrl?: string
   /** The job queue, for webhook retries and resumes; without it, those are 503. */
   readonly jobs?: PgBoss
@@ -54,6 +60,7 @@ const unlimitedRoutes = new Set(['/health', '/ready'])
 export async function buildApp({
   config,
   database,
+  readDatabase,
   catalogue,
   store,
   requestRebuild,
@@ -127,20 +134,30 @@ export async function buildApp({
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
-  await app.register(operationsRoutes, { db: database.db })
-  await app.register(eventRoutes, { store: eventStore, catalogue, marketTz: config.marketTz })
+  const reads = readDatabase?.db ?? database.db
+  await app.register(operationsRoutes, { db: database.db, ...(readDatabase ? { replica: reads } : {}) })
+  await app.register(eventRoutes, {
+    store: eventStore,
+    log: readDatabase ? createEventStore(reads, catalogue, config.marketTz) : eventStore,
+    catalogue,
+    marketTz: config.marketTz,
+  })
   await app.register(keyRoutes, { db: database.db, verifier })
-  const answers = databaseUrl ? listeningAnswerCache(databaseUrl) : undefined
+  const answers = databaseUrl
+    ? listeningAnswerCache(databaseUrl, readDatabase ? replicaWatch(database.db, reads) : undefined)
+    : undefined
   if (answers) app.addHook('onClose', () => answers.close())
   await app.register(readModelRoutes, {
     ...(answers ? { cache: answers.cache } : {}),
-    db: database.db,
+    db: reads,
+    primary: database.db,
     catalogue,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
   })
   await app.register(reportRoutes, {
     db: database.db,
+    log: reads,
     catalogue,
     marketTz: config.marketTz,
     reports,

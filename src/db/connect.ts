@@ -21,6 +21,11 @@ const types = {
 export interface ConnectOptions {
   readonly max?: number
   readonly applicationName?: string
+  /**
+   * Every transaction read-only (`default_transaction_read_only`): for a replica's pool, so that a
+   * query that writes fails loudly wherever it runs, on a standby or on a primary standing in for one.
+   */
+  readonly readOnly?: boolean
 }
 
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
@@ -30,7 +35,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     application_name: options.applicationName ?? 'market-timeline',
     // A session left idle inside a transaction keeps its locks and holds back vacuum; none of
     // ours should, and a stuck one is ended after 30 s rather than left to stall others.
-    options: '-c idle_in_transaction_session_timeout=30000',
+    options: `-c idle_in_transaction_session_timeout=30000${options.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
     types,
   })
   // A server that goes away makes its connections emit 'error', idle or checked out between two

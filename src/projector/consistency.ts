@@ -3,19 +3,25 @@ import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
 
 /**
- * Waits until the live generations of `projections` have applied every event up to
- * `position` (read-your-writes). Positions that were never committed (rolled-back appends,
- * or beyond the head) count as the last real event at or below them. False after `timeoutMs`.
+ * Waits until the live generations of `projections`, as `db` sees them, have applied every
+ * event up to `position` (read-your-writes). Positions that were never committed (rolled-back
+ * appends, or beyond the head) count as the last real event at or below them. False after
+ * `timeoutMs`.
+ *
+ * `db` is where the answer will be read, a replica perhaps; which positions were committed is
+ * asked of `log`, the primary: a replica that has not replayed an append yet would take its
+ * position for a gap, and the wait would end before the event is there.
  */
 export async function waitUntilApplied(
   db: Kysely<Database>,
   projections: readonly string[],
   position: number,
   timeoutMs = 10_000,
+  log: Kysely<Database> = db,
 ): Promise<boolean> {
   const { rows } = await sql<{ target: number }>`
     select coalesce(max(position), 0) as target from events where position <= ${position}
-  `.execute(db)
+  `.execute(log)
   const target = rows[0]?.target ?? 0
   const deadline = Date.now() + timeoutMs
   for (;;) {

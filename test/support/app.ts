@@ -5,6 +5,7 @@ import { projections as defaultProjections } from '../../projections/index.js'
 import { buildApp } from '../../src/api/app.js'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import { connectDatabase } from '../../src/db/connect.js'
 import { startJobQueue } from '../../src/jobs.js'
 import { ensureProjections } from '../../src/projector/generations.js'
 import type { Projection } from '../../src/projector/projection.js'
@@ -76,9 +77,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     })
   }
   const queue = boss
+  // Reads go through a read-only pool, as they do on a replica: a read route that writes fails here.
+  const reads = connectDatabase(database.url, { readOnly: true, max: 4, applicationName: 'test-reads' })
   const app = await buildApp({
     config,
     database: database.handle,
+    readDatabase: reads,
     catalogue,
     store,
     databaseUrl: database.url,
@@ -103,6 +107,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await app.close()
       await worker?.stop()
       await boss?.stop({ graceful: false, wait: true, timeout: 5000 })
+      await reads.close()
       await database.drop()
     },
   }

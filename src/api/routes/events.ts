@@ -12,7 +12,10 @@ import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface EventRoutesOptions {
+  /** Appends go here: the primary. */
   readonly store: EventStore
+  /** The log's reads: the same store, or one on a streaming replica of it. */
+  readonly log: EventStore
   readonly catalogue: Catalogue
   readonly marketTz: string
 }
@@ -36,7 +39,7 @@ const problems = {
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   fastify,
-  { store, catalogue, marketTz },
+  { store, log, catalogue, marketTz },
 ) => {
   const app = fastify as TypedApp
   app.post(
@@ -98,12 +101,12 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
       if (request.headers.accept?.includes('application/x-ndjson')) {
         const lines = Readable.from(
           (async function* () {
-            for await (const event of store.stream(filter)) yield `${JSON.stringify(event)}\n`
+            for await (const event of log.stream(filter)) yield `${JSON.stringify(event)}\n`
           })(),
         )
         return reply.type('application/x-ndjson; charset=utf-8').send(lines as never)
       }
-      const events = await store.query({ ...filter, limit })
+      const events = await log.query({ ...filter, limit })
       return { events, next: nextCursor(events, limit) }
     },
   )
@@ -122,7 +125,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
         response: { 200: Type.Object({ position: Type.Integer({ minimum: 0 }) }), 503: ProblemResponse },
       },
     },
-    async () => ({ position: await store.headPosition() }),
+    async () => ({ position: await log.headPosition() }),
   )
 
   app.get(
@@ -138,7 +141,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
       },
     },
     async (request) => {
-      const event = await store.findById(request.params.id)
+      const event = await log.findById(request.params.id)
       if (!event) throw new NotFound(`no event with id ${request.params.id}`)
       return event
     },
@@ -162,7 +165,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
     },
     async (request) => {
       const { after = 0, limit = 100 } = request.query
-      const events = await store.query({ subject: request.params.subject, after, limit })
+      const events = await log.query({ subject: request.params.subject, after, limit })
       return { events, next: nextCursor(events, limit) }
     },
   )

@@ -9,9 +9,11 @@ import type { TypedApp } from '../typed-app.js'
 
 export interface OperationsOptions {
   readonly db: Kysely<Database>
+  /** READ_DATABASE_URL's replica: ready only while it answers too, with every migration replayed. */
+  readonly replica?: Kysely<Database>
 }
 
-export const operationsRoutes: FastifyPluginAsync<OperationsOptions> = async (fastify, { db }) => {
+export const operationsRoutes: FastifyPluginAsync<OperationsOptions> = async (fastify, { db, replica }) => {
   const app = fastify as TypedApp
 
   app.get(
@@ -33,24 +35,30 @@ export const operationsRoutes: FastifyPluginAsync<OperationsOptions> = async (fa
       schema: {
         operationId: 'getReadiness',
         tags: ['operations'],
-        summary: 'The database answers and every migration is applied',
+        summary: 'The database (and the read replica, if any) answers and every migration is applied',
         response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemResponse },
       },
     },
     async (_request, reply) => {
-      const answers = await sql`select 1`
-        .execute(db)
-        .then(() => true)
-        .catch(() => false)
-      if (!answers) {
+      const notReady =
+        (await readiness(db, 'The database')) ??
+        (replica ? await readiness(replica, 'The read replica') : undefined)
+      if (notReady) {
         reply.header('retry-after', '5')
-        return sendProblem(reply, problem(503, 'The database is not answering.'))
-      }
-      if (!(await migrationsApplied(db))) {
-        reply.header('retry-after', '5')
-        return sendProblem(reply, problem(503, 'Database migrations are not all applied yet.'))
+        return sendProblem(reply, problem(503, notReady))
       }
       return { status: 'ready' as const }
     },
   )
+}
+
+/** Why `db` cannot serve yet, or undefined when it can. */
+async function readiness(db: Kysely<Database>, name: string): Promise<string | undefined> {
+  const answers = await sql`select 1`
+    .execute(db)
+    .then(() => true)
+    .catch(() => false)
+  if (!answers) return `${name} is not answering.`
+  if (!(await migrationsApplied(db))) return `${name} does not have every migration applied yet.`
+  return undefined
 }

@@ -41,7 +41,10 @@ import type { TypedApp } from '../typed-app.js'
 import { resolveTypes } from './events.js'
 
 export interface ReadModelRoutesOptions {
+  /** Where the read models are read: the primary, or a streaming replica of it. */
   readonly db: Kysely<Database>
+  /** The primary, which alone knows which positions were committed; defaults to `db`. */
+  readonly primary?: Kysely<Database>
   readonly catalogue: Catalogue
   readonly marketTz: string
   readonly consistencyWaitMs: number
@@ -61,7 +64,7 @@ const routesWithoutAsOf = new Set(['history', 'timeline', 'periods', 'entities']
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async (
   fastify,
-  { db, catalogue, marketTz, consistencyWaitMs, cache },
+  { db, primary = db, catalogue, marketTz, consistencyWaitMs, cache },
 ) => {
   const app = fastify as TypedApp
 
@@ -72,7 +75,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   ): Promise<{ asOf: Date; knownAt: Date }> {
     if (
       q.consistentWith !== undefined &&
-      !(await waitUntilApplied(db, readModels, q.consistentWith, consistencyWaitMs))
+      !(await waitUntilApplied(db, readModels, q.consistentWith, consistencyWaitMs, primary))
     ) {
       throw new ReadModelBehind(
         `the read model has not yet applied position ${q.consistentWith}; retry shortly`,

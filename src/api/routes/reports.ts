@@ -21,7 +21,10 @@ import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
 export interface ReportRoutesOptions {
+  /** The primary: report jobs are written and followed there, so a job is found right after it is queued. */
   readonly db: Kysely<Database>
+  /** Where reports replay the log: the primary or a streaming replica of it; defaults to `db`. */
+  readonly log?: Kysely<Database>
   readonly catalogue: Catalogue
   readonly marketTz: string
   readonly reports: readonly Report[]
@@ -129,7 +132,7 @@ function reportOperationId(report: Report): string {
 
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   fastify,
-  { db, catalogue, marketTz, reports, requestReport },
+  { db, log = db, catalogue, marketTz, reports, requestReport },
 ) => {
   const app = fastify as TypedApp
 
@@ -221,7 +224,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
       async (request, reply) => {
         const { format = 'json', ...given } = request.query as GivenParameters & { format?: ReportFormat }
         const parameters = resolveParameters(report, given, marketTz, Date.now())
-        const output = await replayReport(db, catalogue, report, parameters)
+        const output = await replayReport(log, catalogue, report, parameters)
         return send(reply, report, output, given, format)
       },
     )
