@@ -212,7 +212,7 @@ describe('READ_DATABASE_URL', () => {
     )
     expect(code).toBe(1)
     expect(out.trim()).toBe(
-      'configuration error: READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too',
+      'market-timeline: configuration error: READ_DATABASE_URL names a replica of DATABASE_URL: set DATABASE_URL too',
     )
   })
 
