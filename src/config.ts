@@ -29,6 +29,11 @@ export interface Config {
   readonly adminApiKey: string | undefined
   /** Requests per key (or per IP without one) per minute; 0 turns the limit off. */
   readonly rateLimitPerMinute: number
+  /**
+   * How long a worker may hold a rebuild or delivery job before it is retried by another (how
+   * long a killed worker's jobs wait). Unset: each queue's own (60 min rebuilds, 10 min deliveries).
+   */
+  readonly jobExpirySeconds: number | undefined
   readonly webhooks: WebhookConfig
 }
 
@@ -95,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readAccess: oneOf(env, 'READ_ACCESS', ['public', 'key'] as const, 'public'),
     adminApiKey: env.ADMIN_API_KEY || undefined,
     rateLimitPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000),
+    jobExpirySeconds: env.JOB_EXPIRY
+      ? Math.max(1, Math.round(duration(env, 'JOB_EXPIRY', '0') / 1000))
+      : undefined,
     webhooks: {
       allowPrivate: oneOf(env, 'WEBHOOK_ALLOW_PRIVATE', ['true', 'false'] as const, 'false') === 'true',
       retryDelaysMs: retryDelays(env.WEBHOOK_RETRY_DELAYS),

@@ -84,7 +84,7 @@ async function run(
   const { db } = runtime.database
   const store = createEventStore(db, catalogue, config.marketTz)
   const log = consoleLog(config)
-  parts.boss = await startJobQueue(runtime.url, log, role !== 'api')
+  parts.boss = await startJobQueue(runtime.url, log, role !== 'api', config.jobExpirySeconds)
   await ensureProjections(db, projections)
 
   if (runtime.embedded && !config.adminApiKey && (await countApiKeys(db)) === 0) {

@@ -62,7 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let boss: PgBoss | undefined
   let worker: Worker | undefined
   if (options.worker) {
-    boss = await startJobQueue(database.url, log, true)
+    boss = await startJobQueue(database.url, log, true, config.jobExpirySeconds)
     worker = await startWorker({
       database: database.handle,
       databaseUrl: database.url,

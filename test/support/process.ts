@@ -11,10 +11,24 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
 }
 
+/**
+ * What a child process inherits from the test run: how to find programs, files and the locale,
+ * never the service's own settings (a developer's SEED_ON_START, READ_ACCESS, WEBHOOK_* or
+ * DATABASE_URL would change what the test sees). Everything else it gets is what the test passes.
+ */
+const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'NODE_OPTIONS'] as const
+
+function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(
+    inherited.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
+  )
+  return { ...base, LOG_LEVEL: 'info', ...env }
+}
+
 /** Runs a TypeScript entry point of this project as a real child process, the way npm scripts do. */
 export function runScript(script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: childEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
 }
