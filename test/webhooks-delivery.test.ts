@@ -237,7 +237,7 @@ describe('an administrator can', () => {
 })
 
 describe('under concurrent appends', () => {
-  it('every matching fact reaches every subscription exactly once', async () => {
+  it('every matching fact reaches every subscription as one delivery, repeats only under its webhook-id', async () => {
     const all = await receiver()
     const prices = await receiver()
     const one = await receiver()
@@ -261,9 +261,16 @@ describe('under concurrent appends', () => {
       // busy-b on the odd rounds: 4 writers × 7 rounds × 2 events.
       [one, 56],
     ] as const) {
-      expect(r.requests).toHaveLength(expected)
+      // At least once: an attempt that timed out on a busy machine is sent again, under its webhook-id.
+      expect(r.requests.length).toBeGreaterThanOrEqual(expected)
       expect(new Set(ids(r)).size).toBe(expected)
       expect(new Set(bodies(r).map((b) => b.data.id)).size).toBe(expected)
+      const eventOf = new Map<string, string>()
+      bodies(r).forEach((body, i) => {
+        const id = ids(r)[i] as string
+        expect(eventOf.get(id) ?? body.data.id).toBe(body.data.id)
+        eventOf.set(id, body.data.id)
+      })
     }
     expect(bodies(one).every((b) => b.data.subject === 'busy-b')).toBe(true)
     expect(bodies(prices).every((b) => b.type === 'price.changed')).toBe(true)
