@@ -29,18 +29,23 @@ afterAll(async () => {
 /** Every start here initialises a cluster and loads the seeds on 2 busy cores: room to do it. */
 const START_MS = 90_000
 
-const users: RunAs[] = isRoot ? [thisUser, unprivilegedUser()] : [thisUser]
+interface Case {
+  readonly user: RunAs
+  readonly where: string
+  readonly privateDataDir: boolean
+}
+const cases: Case[] = [
+  { user: thisUser, where: 'its default DATA_DIR (.data in the checkout)', privateDataDir: false },
+  { user: thisUser, where: 'DATA_DIR set to a 0700 folder', privateDataDir: true },
+  // As root, the same for an ordinary user: everything stays in its own folders.
+  ...(isRoot ? [{ user: unprivilegedUser(), where: 'its default DATA_DIR', privateDataDir: false }] : []),
+]
 
-describe.each(users)('npm start and the commands beside it, as $name', (user) => {
-  it.each([
-    ['its default DATA_DIR (.data in the checkout)', false],
-    ['DATA_DIR set to a 0700 folder', true],
-  ])(
-    'run from a checkout in a 0700 folder, with umask 077 and a private TMPDIR, on %s',
-    {
-      timeout: 3 * START_MS,
-    },
-    async (_, privateDataDir) => {
+describe('npm start and the commands beside it', () => {
+  it.each(cases)(
+    'run as $user.name from a checkout in a 0700 folder, with umask 077 and a private TMPDIR, on $where',
+    { timeout: 3 * START_MS },
+    async ({ user, privateDataDir }) => {
       const checkout = await privateCheckout(user)
       checkouts.push(checkout)
       const port = await freePort()
@@ -55,9 +60,14 @@ describe.each(users)('npm start and the commands beside it, as $name', (user) =>
 
       const service = runNpm(checkout.app, user, env, ['start'])
       services.push(service)
-      await waitForOk(`http://127.0.0.1:${port}/ready`, START_MS).catch((error) => {
-        throw new Error(`${error}\n${service.output()}`)
-      })
+      await Promise.race([
+        waitForOk(`http://127.0.0.1:${port}/ready`, START_MS),
+        service.done.then((ended) => {
+          throw new Error(
+            `npm start ended (${ended.code}) before it was ready:\n${ended.stdout}${ended.stderr}`,
+          )
+        }),
+      ])
       const prices = (await (
         await fetch(`http://127.0.0.1:${port}/v1/prices?asOf=2024-06-30&product=qwen-long`)
       ).json()) as {
