@@ -17,7 +17,8 @@ const connect = net.Socket.prototype.connect
 net.Socket.prototype.connect = function (...args) {
   const first = Array.isArray(args[0]) ? args[0][0] : args[0]
   const options = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] }
-  if (options.path === undefined && !isLoopback(options.host)) refuse(`${options.host}:${options.port}`)
+  const tcp = options.port !== undefined || options.path === undefined // http(s) passes its request path along
+  if (tcp && !isLoopback(options.host)) refuse(`${options.host}:${options.port}`)
   return connect.apply(this, args)
 }
 

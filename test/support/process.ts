@@ -25,9 +25,12 @@ function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...base, LOG_LEVEL: 'info', ...env }
 }
 
+const loopbackOnly = new URL('./loopback-only.mjs', import.meta.url).href
+
 /** Runs a TypeScript entry point of this project as a real child process, the way npm scripts do. */
 export function runScript(script: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // Loopback only in the child as in the tests (test/support/loopback-only.mjs).
+  return spawn(process.execPath, ['--import', 'tsx', '--import', loopbackOnly, script, ...args], {
     env: childEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
