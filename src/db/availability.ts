@@ -17,7 +17,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code
   if (code && unavailableCodes.has(code)) return true
   const message = (error as Error | undefined)?.message ?? ''
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+  // A hot standby cancels a read that conflicts with the WAL it replays: the same read may simply be retried.
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|conflict with recovery/i.test(
     message,
   )
 }
