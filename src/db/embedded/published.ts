@@ -76,9 +76,11 @@ async function isProcess(pid: number, name: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => undefined)
-  if (comm === undefined) return true
+  // The program's name from its command line: Node 24 renames its main thread, so /proc/pid/comm
+  // reads "MainThread" there.
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)
+  if (cmdline === undefined) return true
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
   // A zombie has not been reaped yet but is gone.
-  return comm.trim().startsWith(name) && !/^\d+ \(.*\) Z/.test(stat)
+  return path.basename(cmdline.split('\0')[0] ?? '').startsWith(name) && !/^\d+ \(.*\) Z/.test(stat)
 }
