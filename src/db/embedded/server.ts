@@ -9,6 +9,7 @@ import type { ServerLayout } from './layout.js'
 import type { ServerUser } from './server-user.js'
 
 export const SUPERUSER = 'postgres'
+const READY_WITHIN_MS = 120_000
 
 /** A running postmaster started by this process. */
 export interface ServerProcess {
@@ -88,7 +89,18 @@ export async function startServer(
     child.once('error', reject)
     child.once('exit', (code) => reject(new ServerExited(code, lastError(output))))
   })
+  // Crash recovery of a large cluster can take a while, but not for ever.
+  const timer = setTimeout(() => child.kill('SIGQUIT'), READY_WITHIN_MS)
   await ready
+    .finally(() => clearTimeout(timer))
+    .catch((error: unknown) => {
+      if (error instanceof ServerExited && child.signalCode === 'SIGQUIT') {
+        throw new EmbeddedServerError(
+          `the embedded PostgreSQL did not accept connections within ${READY_WITHIN_MS / 1000} s; its last words: ${lastError(output) ?? output.trim().split('\n').at(-1) ?? 'none'}`,
+        )
+      }
+      throw error
+    })
   child.stderr?.removeAllListeners('data')
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) run.log(line.trim())
