@@ -2,7 +2,6 @@ import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
 import { catalogue } from '../events/index.js'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { refusalOf } from '../src/webhooks/address-guard.js'
 import { matches, subscriptionFilter } from '../src/webhooks/matching.js'
 import { honourRetryAfter, retryAfterMs, retryDelayMs } from '../src/webhooks/schedule.js'
 
@@ -46,29 +45,6 @@ describe('the retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_DELAYS: '5,,10' })).toThrow(ConfigError)
     expect(() => loadConfig({ WEBHOOK_RETRY_DELAYS: '-1' })).toThrow(ConfigError)
     expect(() => loadConfig({ WEBHOOK_DISABLE_AFTER: 'a week' })).toThrow(ConfigError)
-  })
-})
-
-describe('the address guard', () => {
-  it('lets public addresses through', () => {
-    for (const address of ['93.184.215.14', '8.8.8.8', '2606:4700::1111', '100.63.255.255', '172.32.0.1']) {
-      expect(refusalOf(address, false), address).toBeUndefined()
-    }
-  })
-
-  it('names the kind of each private address', () => {
-    expect(refusalOf('127.10.0.1', false)).toBe('a loopback address (127.10.0.1)')
-    expect(refusalOf('::ffff:7f00:1', false)).toBe('a loopback address (::ffff:7f00:1)')
-    expect(refusalOf('172.31.255.255', false)).toBe('a private address (172.31.255.255)')
-    expect(refusalOf('100.127.0.1', false)).toBe('a carrier-grade NAT address (100.127.0.1)')
-    expect(refusalOf('fe80::abcd', false)).toBe('a link-local address (fe80::abcd)')
-    expect(refusalOf('224.0.0.1', false)).toBe('a multicast or reserved address (224.0.0.1)')
-  })
-
-  it('refuses cloud metadata addresses even where private ones are allowed', () => {
-    expect(refusalOf('10.0.0.1', true)).toBeUndefined()
-    expect(refusalOf('169.254.169.254', true)).toBe('a cloud metadata address (169.254.169.254)')
-    expect(refusalOf('fd00:ec2::254', true)).toBe('a cloud metadata address (fd00:ec2::254)')
   })
 })
 

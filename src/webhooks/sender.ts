@@ -1,6 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
-import type { LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { resolveEndpoint, UnsafeUrl } from './address-guard.js'
 
@@ -20,6 +20,8 @@ export interface AttemptResult {
 export interface SendOptions {
   readonly timeoutMs: number
   readonly allowPrivate: boolean
+  /** How the endpoint's host is resolved (the system's resolver unless given). */
+  readonly lookup?: LookupFunction
 }
 
 const RESPONSE_LIMIT = 4096
@@ -30,7 +32,8 @@ const agents = {
 
 /**
  * POSTs a signed body to an endpoint. Redirects are answers, not followed; the host is checked
- * against the address guard and the connection goes to the address that was checked.
+ * against the address guard and the connection goes to the address that was checked: a second
+ * DNS answer cannot swap it.
  */
 export async function postWebhook(
   url: string,
@@ -46,25 +49,27 @@ export async function postWebhook(
 
   let target: Awaited<ReturnType<typeof resolveEndpoint>>
   try {
-    target = await resolveEndpoint(url, options.allowPrivate)
+    target = await resolveEndpoint(url, options.allowPrivate, options.lookup)
   } catch (error) {
     const reason = error instanceof UnsafeUrl ? `refused: the URL ${error.message}` : String(error)
     return done({ statusCode: undefined, error: reason, responseBody: undefined, retryAfter: undefined })
   }
   const parsed = new URL(url)
-  const lookup: LookupFunction = (_host, lookupOptions, callback) => {
-    if (lookupOptions.all) callback(null, [{ address: target.address, family: target.family }])
-    else callback(null, target.address, target.family)
-  }
+  const name = parsed.hostname.replace(/^\[(.*)\]$/, '$1')
   return new Promise((resolve) => {
     const request = (parsed.protocol === 'https:' ? https : http).request(
       parsed,
       {
         method: 'POST',
         agent: agents[parsed.protocol as 'http:' | 'https:'],
-        lookup,
+        // The connection goes to the address that was checked, and asks no resolver again; the
+        // name still goes in the Host header and, for TLS, in SNI and the certificate check.
+        hostname: target.address,
+        family: target.family,
+        servername: isIP(name) ? undefined : name,
         headers: {
           ...headers,
+          host: parsed.host,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           'user-agent': 'market-timeline-webhooks',
