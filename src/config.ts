@@ -38,7 +38,7 @@ export interface Config {
 }
 
 export interface WebhookConfig {
-  /** Allow endpoints on loopback and private networks (cloud metadata addresses stay refused). */
+  /** Allow endpoints on loopback and private networks (link-local, unspecified and metadata addresses stay refused). */
   readonly allowPrivate: boolean
   /** Delay before each retry, in ms; the first attempt is immediate. */
   readonly retryDelaysMs: readonly number[]
