@@ -129,6 +129,38 @@ describe('failures are retried on schedule', () => {
   })
 })
 
+describe('what a receiver answers cannot stop the bookkeeping', () => {
+  it('an answer with a NUL byte is kept with U+FFFD in its place, and every other delivery is still recorded', async () => {
+    const hostile = await receiver()
+    hostile.answer = (_req, n) => (n === 1 ? { status: 500, body: 'ok\x00bad' } : { status: 204 })
+    const healthy = await receiver()
+    const bad = await subscribe(t, { url: hostile.url, subjects: ['nul-llm'] })
+    const good = await subscribe(t, { url: healthy.url, subjects: ['nul-llm'] })
+    await appendEvents(t, priceChange('nul-llm', '1'))
+    await appendEvents(t, ...Array.from({ length: 5 }, (_, i) => priceChange('nul-llm', `2.${i}`)))
+
+    const recorded = await waitForDeliveries(
+      t,
+      good.id,
+      (d) => d.length === 6 && d.every((x) => x.status === 'delivered'),
+    )
+    expect(recorded.map((d) => d.attemptCount)).toEqual([1, 1, 1, 1, 1, 1])
+    const answered = await waitForDeliveries(
+      t,
+      bad.id,
+      (d) => d.length === 6 && d.every((x) => x.status === 'delivered'),
+    )
+    // The first request the receiver got, whichever event it carried, was answered with the NUL.
+    const refused = answered.filter((d) => d.attempts.length > 1)
+    expect(refused.map((d) => d.attempts.map((a) => [a.statusCode, a.responseBody]))).toEqual([
+      [
+        [500, 'ok\ufffdbad'],
+        [204, null],
+      ],
+    ])
+  })
+})
+
 describe('an administrator can', () => {
   it('pause a subscription: its deliveries wait, and are sent when it is active again', async () => {
     const r = await receiver()
