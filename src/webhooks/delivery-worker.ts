@@ -289,7 +289,9 @@ async function attempt(jobId: string, delivery: Delivery, config: WebhookConfig)
     return { kind: 'attempted', jobId, delivery, result, status: 'failed', retry: undefined, gone: false }
   }
   const delay =
-    code === 429 || code === 503 ? honourRetryAfter(scheduled, result.retryAfter, DateTime.now()) : scheduled
+    code === 429 || code === 503
+      ? honourRetryAfter(scheduled, result.retryAfter, DateTime.now(), Math.max(...config.retryDelaysMs))
+      : scheduled
   return {
     kind: 'attempted',
     jobId,
