@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange, registration } from './support/events.js'
 import { freePort } from './support/process.js'
 import { type Receiver, receivers } from './support/receiver.js'
+import { waitUntilQuiet } from './support/webhook-quiet.js'
 import { appendEvents, deliveriesOf, subscribe, waitForDeliveries } from './support/webhooks.js'
 
 let t: TestApp
@@ -25,6 +26,16 @@ afterAll(async () => {
 })
 
 const receiver = (port?: number) => started.start(port)
+
+/** The job allowed to send each delivery, if any. */
+async function jobsOf(deliveryIds: readonly string[]): Promise<Array<string | null>> {
+  const rows = await t.database.handle.db
+    .selectFrom('webhook_deliveries')
+    .select('job_id')
+    .where('id', 'in', deliveryIds)
+    .execute()
+  return rows.map((r) => r.job_id)
+}
 
 const ids = (r: Receiver) => r.requests.map((q) => q.headers['webhook-id'])
 const bodies = (r: Receiver) =>
@@ -54,13 +65,11 @@ describe('a subscription receives new facts', () => {
   it('only the types and subjects it asks for', async () => {
     const byType = await receiver()
     const bySubject = await receiver()
-    await subscribe(t, { url: byType.url, types: ['price.*'], subjects: ['filter-a', 'filter-b'] })
-    await subscribe(t, { url: bySubject.url, subjects: ['filter-b'] })
+    const a = await subscribe(t, { url: byType.url, types: ['price.*'], subjects: ['filter-a', 'filter-b'] })
+    const b = await subscribe(t, { url: bySubject.url, subjects: ['filter-b'] })
     await appendEvents(t, registration('filter-a'), priceChange('filter-a', '1'), registration('filter-b'))
     await appendEvents(t, priceChange('filter-b', '2'), priceChange('filter-c', '3'))
-    await byType.waitFor((r) => r.length === 2)
-    await bySubject.waitFor((r) => r.length === 2)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [a.id, b.id])
     // Attempts to one endpoint run side by side: receivers order by data.position, not by arrival.
     expect(
       bodies(byType)
@@ -77,10 +86,10 @@ describe('a subscription receives new facts', () => {
   it('but not the facts recorded before it was created', async () => {
     await appendEvents(t, priceChange('history-llm', '1'))
     const r = await receiver()
-    await subscribe(t, { url: r.url, subjects: ['history-llm'] })
+    const { id } = await subscribe(t, { url: r.url, subjects: ['history-llm'] })
     await appendEvents(t, priceChange('history-llm', '2'))
-    await r.waitFor((requests) => requests.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [id])
+    expect(await deliveriesOf(t, id)).toHaveLength(1)
     expect(bodies(r).map((b) => b.data.subject)).toEqual(['history-llm'])
     expect(r.requests).toHaveLength(1)
   })
@@ -173,7 +182,8 @@ describe('an administrator can', () => {
     expect(paused.json().status).toBe('paused')
     await appendEvents(t, priceChange('paused-llm', '1'), priceChange('paused-llm', '2'))
     const waiting = await waitForDeliveries(t, id, (d) => d.length === 2)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Recorded without a job, nothing can send them.
+    expect(await jobsOf(waiting.map((d) => d.id))).toEqual([null, null])
     expect(r.requests).toHaveLength(0)
     expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending'])
 
@@ -240,8 +250,7 @@ describe('an administrator can', () => {
     const { id } = await subscribe(t, { url: r.url, subjects: ['since-llm'] })
     const replay = await t.inject({ method: 'POST', url: `/v1/webhooks/${id}/replay`, payload: { since } })
     expect(replay.statusCode, replay.body).toBe(202)
-    await r.waitFor((requests) => requests.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [id])
     expect(bodies(r).map((b) => b.data.id)).toEqual([after[0]?.id])
     expect(before[0]?.id).not.toBe(after[0]?.id)
   })
@@ -273,9 +282,11 @@ describe('under concurrent appends', () => {
     const all = await receiver()
     const prices = await receiver()
     const one = await receiver()
-    await subscribe(t, { url: all.url, subjects: ['busy-a', 'busy-b'] })
-    await subscribe(t, { url: prices.url, types: ['price.*'], subjects: ['busy-a', 'busy-b'] })
-    await subscribe(t, { url: one.url, subjects: ['busy-b'] })
+    const subscriptions = [
+      await subscribe(t, { url: all.url, subjects: ['busy-a', 'busy-b'] }),
+      await subscribe(t, { url: prices.url, types: ['price.*'], subjects: ['busy-a', 'busy-b'] }),
+      await subscribe(t, { url: one.url, subjects: ['busy-b'] }),
+    ]
     const writers = Array.from({ length: 4 }, async (_, w) => {
       for (let i = 0; i < 15; i++) {
         const subject = i % 2 === 0 ? 'busy-a' : 'busy-b'
@@ -283,10 +294,11 @@ describe('under concurrent appends', () => {
       }
     })
     await Promise.all(writers)
-    await all.waitFor((r) => r.length >= 120, 20_000)
-    await prices.waitFor((r) => r.length >= 60, 20_000)
-    await one.waitFor((r) => r.length >= 56, 20_000)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await waitUntilQuiet(
+      t,
+      subscriptions.map((s) => s.id),
+      30_000,
+    )
     for (const [r, expected] of [
       [all, 120],
       [prices, 60],

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange } from './support/events.js'
 import { type Answer, receivers } from './support/receiver.js'
+import { waitUntilQuiet } from './support/webhook-quiet.js'
 import { appendEvents, deliveriesOf, subscribe, waitForDeliveries } from './support/webhooks.js'
 
 let t: TestApp
@@ -66,7 +67,7 @@ describe('endpoint health', () => {
       disabledReason: 'the endpoint answered 410 Gone',
     })
     await appendEvents(t, priceChange('gone-llm', '2'))
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    await waitUntilQuiet(t, [id])
     expect(await deliveriesOf(t, id)).toHaveLength(1)
     expect(r.requests).toHaveLength(1)
   })
