@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange, registration } from './support/events.js'
 import { freePort } from './support/process.js'
 import { type Receiver, receivers } from './support/receiver.js'
+import { waitUntilQuiet } from './support/webhook-quiet.js'
 import { appendEvents, deliveriesOf, subscribe, waitForDeliveries } from './support/webhooks.js'
 
 let t: TestApp
@@ -25,6 +26,16 @@ afterAll(async () => {
 })
 
 const receiver = (port?: number) => started.start(port)
+
+/** The job allowed to send each delivery, if any. */
+async function jobsOf(deliveryIds: readonly string[]): Promise<Array<string | null>> {
+  const rows = await t.database.handle.db
+    .selectFrom('webhook_deliveries')
+    .select('job_id')
+    .where('id', 'in', deliveryIds)
+    .execute()
+  return rows.map((r) => r.job_id)
+}
 
 const ids = (r: Receiver) => r.requests.map((q) => q.headers['webhook-id'])
 const bodies = (r: Receiver) =>
@@ -54,13 +65,11 @@ describe('a subscription receives new facts', () => {
   it('only the types and subjects it asks for', async () => {
     const byType = await receiver()
     const bySubject = await receiver()
-    await subscribe(t, { url: byType.url, types: ['price.*'], subjects: ['filter-a', 'filter-b'] })
-    await subscribe(t, { url: bySubject.url, subjects: ['filter-b'] })
+    const a = await subscribe(t, { url: byType.url, types: ['price.*'], subjects: ['filter-a', 'filter-b'] })
+    const b = await subscribe(t, { url: bySubject.url, subjects: ['filter-b'] })
     await appendEvents(t, registration('filter-a'), priceChange('filter-a', '1'), registration('filter-b'))
     await appendEvents(t, priceChange('filter-b', '2'), priceChange('filter-c', '3'))
-    await byType.waitFor((r) => r.length === 2)
-    await bySubject.waitFor((r) => r.length === 2)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [a.id, b.id])
     // Attempts to one endpoint run side by side: receivers order by data.position, not by arrival.
     expect(
       bodies(byType)
@@ -77,10 +86,10 @@ describe('a subscription receives new facts', () => {
   it('but not the facts recorded before it was created', async () => {
     await appendEvents(t, priceChange('history-llm', '1'))
     const r = await receiver()
-    await subscribe(t, { url: r.url, subjects: ['history-llm'] })
+    const { id } = await subscribe(t, { url: r.url, subjects: ['history-llm'] })
     await appendEvents(t, priceChange('history-llm', '2'))
-    await r.waitFor((requests) => requests.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [id])
+    expect(await deliveriesOf(t, id)).toHaveLength(1)
     expect(bodies(r).map((b) => b.data.subject)).toEqual(['history-llm'])
     expect(r.requests).toHaveLength(1)
   })
@@ -129,6 +138,38 @@ describe('failures are retried on schedule', () => {
   })
 })
 
+describe('what a receiver answers cannot stop the bookkeeping', () => {
+  it('an answer with a NUL byte is kept with U+FFFD in its place, and every other delivery is still recorded', async () => {
+    const hostile = await receiver()
+    hostile.answer = (_req, n) => (n === 1 ? { status: 500, body: 'ok\x00bad' } : { status: 204 })
+    const healthy = await receiver()
+    const bad = await subscribe(t, { url: hostile.url, subjects: ['nul-llm'] })
+    const good = await subscribe(t, { url: healthy.url, subjects: ['nul-llm'] })
+    await appendEvents(t, priceChange('nul-llm', '1'))
+    await appendEvents(t, ...Array.from({ length: 5 }, (_, i) => priceChange('nul-llm', `2.${i}`)))
+
+    const recorded = await waitForDeliveries(
+      t,
+      good.id,
+      (d) => d.length === 6 && d.every((x) => x.status === 'delivered'),
+    )
+    expect(recorded.map((d) => d.attemptCount)).toEqual([1, 1, 1, 1, 1, 1])
+    const answered = await waitForDeliveries(
+      t,
+      bad.id,
+      (d) => d.length === 6 && d.every((x) => x.status === 'delivered'),
+    )
+    // The first request the receiver got, whichever event it carried, was answered with the NUL.
+    const refused = answered.filter((d) => d.attempts.length > 1)
+    expect(refused.map((d) => d.attempts.map((a) => [a.statusCode, a.responseBody]))).toEqual([
+      [
+        [500, 'ok\ufffdbad'],
+        [204, null],
+      ],
+    ])
+  })
+})
+
 describe('an administrator can', () => {
   it('pause a subscription: its deliveries wait, and are sent when it is active again', async () => {
     const r = await receiver()
@@ -141,7 +182,8 @@ describe('an administrator can', () => {
     expect(paused.json().status).toBe('paused')
     await appendEvents(t, priceChange('paused-llm', '1'), priceChange('paused-llm', '2'))
     const waiting = await waitForDeliveries(t, id, (d) => d.length === 2)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Recorded without a job, nothing can send them.
+    expect(await jobsOf(waiting.map((d) => d.id))).toEqual([null, null])
     expect(r.requests).toHaveLength(0)
     expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending'])
 
@@ -208,8 +250,7 @@ describe('an administrator can', () => {
     const { id } = await subscribe(t, { url: r.url, subjects: ['since-llm'] })
     const replay = await t.inject({ method: 'POST', url: `/v1/webhooks/${id}/replay`, payload: { since } })
     expect(replay.statusCode, replay.body).toBe(202)
-    await r.waitFor((requests) => requests.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitUntilQuiet(t, [id])
     expect(bodies(r).map((b) => b.data.id)).toEqual([after[0]?.id])
     expect(before[0]?.id).not.toBe(after[0]?.id)
   })
@@ -241,9 +282,11 @@ describe('under concurrent appends', () => {
     const all = await receiver()
     const prices = await receiver()
     const one = await receiver()
-    await subscribe(t, { url: all.url, subjects: ['busy-a', 'busy-b'] })
-    await subscribe(t, { url: prices.url, types: ['price.*'], subjects: ['busy-a', 'busy-b'] })
-    await subscribe(t, { url: one.url, subjects: ['busy-b'] })
+    const subscriptions = [
+      await subscribe(t, { url: all.url, subjects: ['busy-a', 'busy-b'] }),
+      await subscribe(t, { url: prices.url, types: ['price.*'], subjects: ['busy-a', 'busy-b'] }),
+      await subscribe(t, { url: one.url, subjects: ['busy-b'] }),
+    ]
     const writers = Array.from({ length: 4 }, async (_, w) => {
       for (let i = 0; i < 15; i++) {
         const subject = i % 2 === 0 ? 'busy-a' : 'busy-b'
@@ -251,10 +294,11 @@ describe('under concurrent appends', () => {
       }
     })
     await Promise.all(writers)
-    await all.waitFor((r) => r.length >= 120, 20_000)
-    await prices.waitFor((r) => r.length >= 60, 20_000)
-    await one.waitFor((r) => r.length >= 56, 20_000)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await waitUntilQuiet(
+      t,
+      subscriptions.map((s) => s.id),
+      30_000,
+    )
     for (const [r, expected] of [
       [all, 120],
       [prices, 60],

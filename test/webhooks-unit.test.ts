@@ -27,12 +27,14 @@ describe('the retry schedule', () => {
     expect(retryDelayMs([1000, 2000], 2)).toBeUndefined()
   })
 
-  it('honours Retry-After between the scheduled pause and twice it', () => {
+  it('honours Retry-After between the scheduled pause and the longest pause (or twice the scheduled one)', () => {
     const now = DateTime.fromISO('2024-05-21T08:00:00Z')
-    expect(honourRetryAfter(10_000, '1', now)).toBe(10_000)
-    expect(honourRetryAfter(10_000, '15', now)).toBe(15_000)
-    expect(honourRetryAfter(10_000, '3600', now)).toBe(20_000)
-    expect(honourRetryAfter(10_000, 'soon', now)).toBe(10_000)
+    expect(honourRetryAfter(10_000, '1', now, 10_000)).toBe(10_000)
+    expect(honourRetryAfter(10_000, '15', now, 10_000)).toBe(15_000)
+    expect(honourRetryAfter(10_000, '3600', now, 10_000)).toBe(20_000)
+    expect(honourRetryAfter(10_000, '3600', now, 36_000_000)).toBe(3_600_000)
+    expect(honourRetryAfter(10_000, '86400', now, 36_000_000)).toBe(36_000_000)
+    expect(honourRetryAfter(10_000, 'soon', now, 36_000_000)).toBe(10_000)
     expect(retryAfterMs('Tue, 21 May 2024 08:00:12 GMT', now)).toBe(12_000)
   })
 

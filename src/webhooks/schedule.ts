@@ -16,12 +16,19 @@ export function retryDelayMs(
 
 /**
  * A 429 or 503 may say when to come back. It is honoured within reason: never sooner than the
- * schedule, never later than twice it.
+ * scheduled pause, and never later than the schedule's longest pause (or twice the scheduled
+ * one, if that is longer), so that a receiver cannot park a delivery without end. Coming back
+ * sooner than asked would only spend an attempt of the schedule on an endpoint that said no.
  */
-export function honourRetryAfter(scheduledMs: number, retryAfter: string | undefined, now: DateTime): number {
+export function honourRetryAfter(
+  scheduledMs: number,
+  retryAfter: string | undefined,
+  now: DateTime,
+  longestPauseMs: number,
+): number {
   const asked = retryAfterMs(retryAfter, now)
   if (asked === undefined) return scheduledMs
-  return Math.min(Math.max(asked, scheduledMs), 2 * scheduledMs)
+  return Math.min(Math.max(asked, scheduledMs), Math.max(2 * scheduledMs, longestPauseMs))
 }
 
 /** `Retry-After` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
