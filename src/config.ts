@@ -35,6 +35,24 @@ export interface Config {
    */
   readonly jobExpirySeconds: number | undefined
   readonly webhooks: WebhookConfig
+  /**
+   * Each ordinary statement (appends, read models, the workers' batches) is cancelled after this
+   * long, in ms (a 503); 0 = never. Migrations run without it.
+   */
+  readonly statementTimeoutMs: number
+  readonly reports: ReportLimits
+}
+
+/** Report replays and full-log reads, which read the whole log: bounded per caller, on a pool of their own. */
+export interface ReportLimits {
+  /** Report jobs one caller (an API key, or an address without one) may have queued or running; 0 = no limit. */
+  readonly jobsPerCaller: number
+  /** Report replays and NDJSON reads of the log one caller may have in progress at once; 0 = no limit. */
+  readonly readsPerCaller: number
+  /** Connections of their pool, apart from the one appends and read-model queries use. */
+  readonly poolSize: number
+  /** A statement of theirs running longer is cancelled (a 503), in ms; 0 = never. */
+  readonly statementTimeoutMs: number
 }
 
 export interface WebhookConfig {
@@ -109,6 +127,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
       disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', '5d'),
       concurrencyPerEndpoint: Math.max(1, positiveInteger(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 10)),
+    },
+    statementTimeoutMs: duration(env, 'STATEMENT_TIMEOUT', '30s'),
+    reports: {
+      jobsPerCaller: positiveInteger(env, 'REPORT_JOBS_PER_CALLER', 5),
+      readsPerCaller: positiveInteger(env, 'REPORT_READS_PER_CALLER', 2),
+      poolSize: Math.max(1, positiveInteger(env, 'REPORT_POOL_SIZE', 3)),
+      statementTimeoutMs: duration(env, 'REPORT_STATEMENT_TIMEOUT', '60s'),
     },
   }
 }

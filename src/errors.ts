@@ -110,3 +110,19 @@ export class ReportNotReady extends DomainError {
   readonly status = 409
   readonly title = 'Report not ready'
 }
+
+/**
+ * The caller already has as many report jobs, or full-log reads, in progress as it may: a 429
+ * until some finish. Nothing was queued.
+ */
+export class TooManyInProgress extends DomainError {
+  readonly status = 429
+  readonly title = 'Too many in progress'
+
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(detail)
+  }
+}

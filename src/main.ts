@@ -118,10 +118,11 @@ async function run(
       config,
       database: runtime.database,
       ...(runtime.readDatabase ? { readDatabase: runtime.readDatabase } : {}),
+      reportDatabase: runtime.reportDatabase,
       catalogue,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
-      requestReport: reportRequester(db, boss),
+      requestReport: reportRequester(db, boss, { jobsPerCaller: config.reports.jobsPerCaller }),
       databaseUrl: runtime.url,
       jobs: boss,
     })

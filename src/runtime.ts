@@ -9,6 +9,8 @@ export interface Runtime {
   readonly database: DatabaseHandle
   /** READ_DATABASE_URL's replica, read-only, for the API's reads; undefined without one. */
   readonly readDatabase: DatabaseHandle | undefined
+  /** Report replays and full-log reads: REPORT_POOL_SIZE connections with REPORT_STATEMENT_TIMEOUT. */
+  readonly reportDatabase: DatabaseHandle
   readonly embedded: EmbeddedDatabase | undefined
   /** Closes the pools, then stops the embedded server if this process started it. */
   close(): Promise<void>
@@ -36,24 +38,40 @@ export async function openDatabase(config: Config, { role, log = () => {} }: Ope
       })
   const url = config.databaseUrl ?? embedded?.url
   if (!url) throw new Error('no database')
-  const database = connectDatabase(url)
+  // Migrations on a connection of their own, without the statement timeout: an index over a long
+  // log may take minutes to build.
+  const migrations = connectDatabase(url, { max: 1, applicationName: 'market-timeline-migrate' })
   try {
-    await migrateToLatest(database.db)
+    await migrateToLatest(migrations.db)
   } catch (error) {
-    await database.close()
     await embedded?.stop()
     throw error
+  } finally {
+    await migrations.close()
   }
-  // The pool connects on first use: a replica that is not up yet only makes /ready answer 503.
+  const database = connectDatabase(url, { statementTimeoutMs: config.statementTimeoutMs })
+  // The pools connect on first use: a replica that is not up yet only makes /ready answer 503.
   const readDatabase = config.readDatabaseUrl
-    ? connectDatabase(config.readDatabaseUrl, { readOnly: true, applicationName: 'market-timeline-reads' })
+    ? connectDatabase(config.readDatabaseUrl, {
+        readOnly: true,
+        applicationName: 'market-timeline-reads',
+        statementTimeoutMs: config.statementTimeoutMs,
+      })
     : undefined
+  const reportDatabase = connectDatabase(config.readDatabaseUrl ?? url, {
+    max: config.reports.poolSize,
+    readOnly: true,
+    applicationName: 'market-timeline-reports',
+    statementTimeoutMs: config.reports.statementTimeoutMs,
+  })
   return {
     url,
     database,
     readDatabase,
+    reportDatabase,
     embedded,
     async close() {
+      await reportDatabase.close()
       await readDatabase?.close()
       await database.close()
       await embedded?.stop()

@@ -43,3 +43,17 @@ export function replaceChildren(element, ...children) {
 export function langOf(text) {
   return /\p{Script=Han}/u.test(text) ? 'zh' : undefined
 }
+
+/**
+ * The address a link from the log may have: an absolute http(s) URL, normalised; undefined for
+ * anything else (`javascript:`, `data:`, a relative path), which is then shown as no link at all.
+ */
+export function webAddress(text) {
+  if (typeof text !== 'string') return undefined
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined
+  } catch {
+    return undefined
+  }
+}

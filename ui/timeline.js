@@ -1,5 +1,5 @@
 import { getJson } from './api.js'
-import { h, langOf, replaceChildren } from './dom.js'
+import { h, langOf, replaceChildren, webAddress } from './dom.js'
 import { formatInstant, formatMarketDate, monthOf, precisionWords } from './format.js'
 
 const pageSize = 200
@@ -337,6 +337,8 @@ export class Timeline {
 }
 
 function sourceOf(source) {
+  // Only an http(s) address is a link: an event recorded before the API refused other schemes may hold one.
+  const link = webAddress(source.url)
   const caption = [
     source.publisher,
     source.title ? `《${source.title}》` : null,
@@ -353,11 +355,8 @@ function sourceOf(source) {
       'figcaption',
       {},
       caption.flatMap((part, i) => (i ? [' · ', part] : [part])),
-      source.url
-        ? [
-            ' · ',
-            h('a', { href: source.url, rel: 'noopener noreferrer external', target: '_blank' }, 'source'),
-          ]
+      link
+        ? [' · ', h('a', { href: link, rel: 'noopener noreferrer external', target: '_blank' }, 'source')]
         : null,
     ),
     source.note

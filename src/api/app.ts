@@ -18,6 +18,7 @@ import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
+import { CallerSlots } from './caller-slots.js'
 import { documentAccess } from './documented-access.js'
 import { openApiOptions } from './openapi.js'
 import { handleError, handleNotFound, maxParamLength } from './problems.js'
@@ -39,6 +40,12 @@ export interface AppDependencies {
    * reports are read there; appends, keys, webhooks, projections and jobs stay on `database`.
    */
   readonly readDatabase?: DatabaseHandle
+  /**
+   * Report replays and the log's NDJSON export, which read all of the log: a small pool of their
+   * own with a statement timeout, so that they cannot take the connections appends need.
+   * Defaults to `readDatabase`, else `database`.
+   */
+  readonly reportDatabase?: DatabaseHandle
   readonly catalogue: Catalogue
   /** Defaults to the PostgreSQL store on `database`. */
   readonly store?: EventStore
@@ -61,6 +68,7 @@ export async function buildApp({
   config,
   database,
   readDatabase,
+  reportDatabase,
   catalogue,
   store,
   requestRebuild,
@@ -135,10 +143,14 @@ export async function buildApp({
 
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
   const reads = readDatabase?.db ?? database.db
+  const longReads = reportDatabase?.db ?? reads
+  const longReadSlots = new CallerSlots(config.reports.readsPerCaller)
   await app.register(operationsRoutes, { db: database.db, ...(readDatabase ? { replica: reads } : {}) })
   await app.register(eventRoutes, {
     store: eventStore,
     log: readDatabase ? createEventStore(reads, catalogue, config.marketTz) : eventStore,
+    fullLog: createEventStore(longReads, catalogue, config.marketTz),
+    slots: longReadSlots,
     catalogue,
     marketTz: config.marketTz,
   })
@@ -157,7 +169,8 @@ export async function buildApp({
   })
   await app.register(reportRoutes, {
     db: database.db,
-    log: reads,
+    log: longReads,
+    slots: longReadSlots,
     catalogue,
     marketTz: config.marketTz,
     reports,

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { toFieldErrors } from '../catalogue/validation.js'
 import { isDatabaseUnavailable } from '../db/availability.js'
-import { DomainError, type FieldError } from '../errors.js'
+import { isStatementTimeout } from '../db/connect.js'
+import { DomainError, type FieldError, TooManyInProgress } from '../errors.js'
 
 /** RFC 9457 problem details. Every error the API returns has this shape. */
 export interface Problem {
@@ -42,6 +43,7 @@ const domainTypes: Record<string, string> = {
   Unauthorized: problemType('unauthorized'),
   Forbidden: problemType('forbidden'),
   ReportNotReady: problemType('report-not-ready'),
+  TooManyInProgress: problemType('too-many-in-progress'),
 }
 
 export function problem(status: number, detail: string, errors?: readonly FieldError[]): Problem {
@@ -85,10 +87,23 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       ...(error.errors.length ? { errors: error.errors } : {}),
     }
     if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="market-timeline"')
+    if (error instanceof TooManyInProgress) reply.header('retry-after', String(error.retryAfterSeconds))
     if (error.status === 503) {
       reply.header('retry-after', error.constructor.name === 'ReadModelBehind' ? '1' : '5')
     }
     return sendProblem(reply, body)
+  }
+  if (isStatementTimeout(error)) {
+    request.log.warn({ err: error }, 'statement timeout')
+    reply.header('retry-after', '30')
+    return sendProblem(reply, {
+      ...problem(
+        503,
+        'The database took longer than the statement timeout and the query was cancelled; nothing was stored by ' +
+          'this request. Retry later; a long report can be asked for as a job (POST /v1/reports/{name}).',
+      ),
+      type: problemType('statement-timeout'),
+    })
   }
   if (isDatabaseUnavailable(error)) {
     request.log.warn({ err: error }, 'database unavailable')

@@ -55,13 +55,23 @@ export const MarketDateString = Type.String({
   examples: ['2024-05', '2024-05-21', '2024-05-21T10:00:00+08:00'],
 })
 
+/** The scheme, any case: a source is linked to, so `javascript:`, `data:` or `file:` may not be one. */
+export const webAddressPattern = '^[Hh][Tt][Tt][Pp][Ss]?://'
+
+export const WebAddress = Type.String({
+  format: 'uri',
+  maxLength: 2000,
+  pattern: webAddressPattern,
+  description: 'An http or https URL.',
+})
+
 export const Source = Type.Object(
   {
     publisher: Text(200),
     title: Type.Optional(Text(500)),
     author: Type.Optional(Text(200)),
     publishedAt: Type.Optional(MarketDateString),
-    url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
+    url: Type.Optional(WebAddress),
     quote: Type.Optional(Text(4000, 'The sentence the fact comes from.')),
     note: Type.Optional(Text(2000, 'How the fact was read from the source.')),
   },

@@ -4,6 +4,7 @@ import type { FieldError } from '../errors.js'
 import { marketDateDescription, marketDateProblem } from '../time/market-date.js'
 import type { Catalogue } from './catalogue.js'
 import { appendRequestSchema, type EventInput } from './envelope.js'
+import { webAddressPattern } from './fields.js'
 import { findUnstorableText } from './storable-text.js'
 
 function withFormats(ajv: Ajv): Ajv {
@@ -109,6 +110,7 @@ function describe(error: ErrorObject, prefix: string): FieldError {
       }
       return { path: at, message: `must be a valid ${String(params.format)}` }
     case 'pattern':
+      if (params.pattern === webAddressPattern) return { path: at, message: 'must be an http or https URL' }
       return { path: at, message: `${quoted(error.data)} does not match ${String(params.pattern)}` }
     default:
       return { path: at, message: error.message ?? 'is invalid' }

@@ -26,6 +26,14 @@ export interface ConnectOptions {
    * query that writes fails loudly wherever it runs, on a standby or on a primary standing in for one.
    */
   readonly readOnly?: boolean
+  /** Every statement is cancelled after this long, in ms (`statement_timeout`); unset or 0: never. */
+  readonly statementTimeoutMs?: number
+}
+
+/** A statement PostgreSQL cancelled for running past `statement_timeout` (query_canceled, 57014). */
+export function isStatementTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return code === '57014' && typeof message === 'string' && message.includes('statement timeout')
 }
 
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
@@ -35,7 +43,13 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     application_name: options.applicationName ?? 'market-timeline',
     // A session left idle inside a transaction keeps its locks and holds back vacuum; none of
     // ours should, and a stuck one is ended after 30 s rather than left to stall others.
-    options: `-c idle_in_transaction_session_timeout=30000${options.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
+    options: [
+      '-c idle_in_transaction_session_timeout=30000',
+      ...(options.readOnly ? ['-c default_transaction_read_only=on'] : []),
+      ...(options.statementTimeoutMs
+        ? [`-c statement_timeout=${Math.round(options.statementTimeoutMs)}`]
+        : []),
+    ].join(' '),
     types,
   })
   // A server that goes away makes its connections emit 'error', idle or checked out between two

@@ -122,6 +122,8 @@ export interface ReportJobsTable {
   created_at: ColumnType<Date, string | Date | undefined, never>
   started_at: ColumnType<Date | null, string | Date | null | undefined>
   finished_at: ColumnType<Date | null, string | Date | null | undefined>
+  /** `key:<id>` or `address:<ip>`; null for jobs queued before callers were kept. */
+  caller: ColumnType<string | null, string | null | undefined, never>
 }
 
 export interface Database {

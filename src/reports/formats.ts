@@ -32,8 +32,19 @@ export function toCsv(tables: readonly ReportTable[]): string {
 }
 
 function csvField(cell: Cell): string {
-  const text = cell === null ? '' : String(cell)
+  const text = cell === null ? '' : spreadsheetText(String(cell))
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/**
+ * A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR before one) as
+ * a formula: such text gets a leading apostrophe, which spreadsheets show as text (OWASP's CSV
+ * injection advice). A decimal number (`-1.5`, `-97.5`) is not text a spreadsheet runs, and stays
+ * a number it can sum, in whatever column it stands.
+ */
+function spreadsheetText(text: string): string {
+  if (!/^[=+\-@\t\r]/.test(text) || /^-?[0-9]+(\.[0-9]+)?$/.test(text)) return text
+  return `'${text}`
 }
 
 /**
@@ -41,9 +52,9 @@ function csvField(cell: Cell): string {
  * GitHub-flavoured table per section. Empty cells stand for "not known".
  */
 export function toMarkdown(title: string, subtitle: string, tables: readonly ReportTable[]): string {
-  const parts = [`# ${title}`, subtitle]
+  const parts = [`# ${markdownText(title)}`, markdownText(subtitle)]
   for (const table of tables) {
-    parts.push(`## ${table.title}`)
+    parts.push(`## ${markdownText(table.title)}`)
     if (table.rows.length === 0) {
       parts.push('_None._')
       continue
@@ -59,8 +70,22 @@ export function toMarkdown(title: string, subtitle: string, tables: readonly Rep
 }
 
 function markdownCell(cell: Cell): string {
-  if (cell === null) return ''
-  return String(cell).replaceAll('\\', '\\\\').replaceAll('|', '\\|').replace(/\r?\n/g, '<br>')
+  return cell === null ? '' : markdownText(String(cell))
+}
+
+const htmlEntities: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' }
+
+/**
+ * Text as text, wherever the document is rendered: `&`, `<` and `>` as entities (no HTML, no
+ * `<scheme:…>` autolink), the characters of emphasis, code, links and tables backslash-escaped
+ * (no `[…](javascript:…)` link or image), and every kind of line break (CR, CRLF, LF, NEL, the
+ * Unicode separators) a `<br>` that keeps a cell inside its row.
+ */
+function markdownText(text: string): string {
+  return text
+    .replace(/[&<>]/g, (c) => htmlEntities[c] ?? c)
+    .replace(/[\\`*_[\]~|]/g, '\\$&')
+    .replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, '<br>')
 }
 
 /** A replayed report in one of its formats. */

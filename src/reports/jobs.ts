@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { type Kysely, sql, type UpdateObject } from 'kysely'
+import { type Kysely, sql, type Transaction, type UpdateObject } from 'kysely'
 import type PgBoss from 'pg-boss'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import type { Database } from '../db/schema.js'
+import { TooManyInProgress } from '../errors.js'
 import type { ProjectorLog } from '../projector/projector.js'
 import { describeParameters, type GivenParameters } from './parameters.js'
 import { type ReportOutput, replayReport } from './replay.js'
@@ -21,6 +22,8 @@ const KEEP_FINISHED = '7 days'
 export type ReportJobStatus = 'queued' | 'running' | 'completed' | 'failed'
 
 export interface ReportJobRequest {
+  /** Who asks (`key:<id>`, or `address:<ip>` without a key): its unfinished jobs are bounded. */
+  readonly caller: string
   readonly report: Report
   readonly given: GivenParameters
   /** Resolved when the job was asked for, so that "now" means then, whenever a worker runs it. */
@@ -44,9 +47,27 @@ async function ensureReportQueue(boss: PgBoss): Promise<void> {
   })
 }
 
-export function reportRequester(db: Kysely<Database>, boss: PgBoss): RequestReport {
+/**
+ * A job that pg-boss gave up on (its worker died on every retry: 4 tries of at most 15 minutes)
+ * stays queued or running in `report_jobs`; past this age it no longer counts against its caller.
+ */
+const UNFINISHED_COUNTS_FOR = '2 hours'
+
+/** How long a refused caller is told to wait: jobs take seconds to minutes. */
+const RETRY_AFTER_SECONDS = 30
+
+export interface ReportRequesterOptions {
+  /** Jobs one caller may have queued or running; 0 = no limit. */
+  readonly jobsPerCaller?: number
+}
+
+export function reportRequester(
+  db: Kysely<Database>,
+  boss: PgBoss,
+  { jobsPerCaller = 5 }: ReportRequesterOptions = {},
+): RequestReport {
   let queue: Promise<void> | undefined
-  return async ({ report, given, parameters }) => {
+  return async ({ caller, report, given, parameters }) => {
     queue ??= ensureReportQueue(boss).catch((error: unknown) => {
       queue = undefined
       throw error
@@ -58,10 +79,13 @@ export function reportRequester(db: Kysely<Database>, boss: PgBoss): RequestRepo
       .execute()
     const id = randomUUID()
     const stored: StoredParameters = { ...parameters, given }
-    await db
-      .insertInto('report_jobs')
-      .values({ id, report: report.name, parameters: JSON.stringify(stored) })
-      .execute()
+    await db.transaction().execute(async (trx) => {
+      if (jobsPerCaller > 0) await refuseBeyondLimit(trx, caller, jobsPerCaller)
+      await trx
+        .insertInto('report_jobs')
+        .values({ id, report: report.name, parameters: JSON.stringify(stored), caller })
+        .execute()
+    })
     try {
       await boss.send(REPORT_QUEUE, { id }, { id })
     } catch (error) {
@@ -69,6 +93,28 @@ export function reportRequester(db: Kysely<Database>, boss: PgBoss): RequestRepo
       throw error
     }
     return id
+  }
+}
+
+/**
+ * Counts the caller's unfinished jobs under a lock of its own (a transaction-scoped advisory lock
+ * on the caller's name), so that concurrent requests of one caller cannot all pass the count.
+ */
+async function refuseBeyondLimit(trx: Transaction<Database>, caller: string, limit: number): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`report-jobs:${caller}`}, 0))`.execute(trx)
+  const { rows } = await sql<{ unfinished: number }>`
+    select count(*)::int as unfinished
+      from report_jobs
+     where caller = ${caller} and status in ('queued', 'running')
+       and created_at > now() - ${UNFINISHED_COUNTS_FOR}::interval
+  `.execute(trx)
+  const unfinished = rows[0]?.unfinished ?? 0
+  if (unfinished >= limit) {
+    throw new TooManyInProgress(
+      `${unfinished} report jobs of this caller are queued or running, the most one caller may have ` +
+        `(REPORT_JOBS_PER_CALLER=${limit}); nothing was queued. Retry when one has finished.`,
+      RETRY_AFTER_SECONDS,
+    )
   }
 }
 

@@ -7,6 +7,7 @@ import type { RecordedEvent } from '../../catalogue/event-type.js'
 import { InvalidInput, NotFound } from '../../errors.js'
 import type { EventStore, LogFilter } from '../../store/event-store.js'
 import { parseMarketDate } from '../../time/market-date.js'
+import { CallerSlots, callerOf } from '../caller-slots.js'
 import { AfterPosition, Limit, SubjectFilter, TypeFilter, ValidFrom, ValidTo } from '../parameters.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -16,6 +17,10 @@ export interface EventRoutesOptions {
   readonly store: EventStore
   /** The log's reads: the same store, or one on a streaming replica of it. */
   readonly log: EventStore
+  /** The NDJSON export of the whole log: on the pool of long reads; defaults to `log`. */
+  readonly fullLog?: EventStore
+  /** Full-log reads in progress per caller, shared with report replays; default: no limit. */
+  readonly slots?: CallerSlots
   readonly catalogue: Catalogue
   readonly marketTz: string
 }
@@ -39,7 +44,7 @@ const problems = {
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
   fastify,
-  { store, log, catalogue, marketTz },
+  { store, log, fullLog = log, catalogue, marketTz, slots = new CallerSlots(0) },
 ) => {
   const app = fastify as TypedApp
   app.post(
@@ -74,7 +79,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
         summary: 'Read the log in position order',
         description:
           'Pages through the log by position. With `Accept: application/x-ndjson` it streams every matching event, ' +
-          'one JSON document per line. Positions are commit order: paging with `after` never skips an event.',
+          'one JSON document per line (one caller may have REPORT_READS_PER_CALLER such exports or report replays ' +
+          'in progress at once; beyond that 429). Positions are commit order: paging with `after` never skips an event.',
         querystring: Type.Object(
           {
             after: Type.Optional(AfterPosition),
@@ -86,7 +92,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
           },
           { additionalProperties: false },
         ),
-        response: { 200: EventPage, 400: ProblemResponse, 503: ProblemResponse },
+        response: { 200: EventPage, 400: ProblemResponse, 429: ProblemResponse, 503: ProblemResponse },
       },
     },
     async (request, reply) => {
@@ -99,9 +105,16 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
         ...(to ? { effectiveTo: parseMarketDate(to, marketTz)?.end.toJSDate() } : {}),
       }
       if (request.headers.accept?.includes('application/x-ndjson')) {
+        // The slot is held until the stream ends or the client goes away.
+        const release = slots.take(callerOf(request))
+        reply.raw.once('close', release)
         const lines = Readable.from(
           (async function* () {
-            for await (const event of log.stream(filter)) yield `${JSON.stringify(event)}\n`
+            try {
+              for await (const event of fullLog.stream(filter)) yield `${JSON.stringify(event)}\n`
+            } finally {
+              release()
+            }
           })(),
         )
         return reply.type('application/x-ndjson; charset=utf-8').send(lines as never)

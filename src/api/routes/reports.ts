@@ -16,6 +16,7 @@ import {
 } from '../../reports/parameters.js'
 import { type ReportOutput, replayReport } from '../../reports/replay.js'
 import type { Report } from '../../reports/report.js'
+import { CallerSlots, callerOf } from '../caller-slots.js'
 import { AsOf, KnownAt, ValidFrom, ValidTo } from '../parameters.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -30,6 +31,8 @@ export interface ReportRoutesOptions {
   readonly reports: readonly Report[]
   /** Queues a report job (pg-boss); without it, job requests are 503. */
   readonly requestReport?: RequestReport
+  /** Replays in progress per caller, shared with the log's NDJSON export; default: no limit. */
+  readonly slots?: CallerSlots
 }
 
 const Instant = Type.String({ format: 'date-time' })
@@ -132,7 +135,7 @@ function reportOperationId(report: Report): string {
 
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   fastify,
-  { db, log = db, catalogue, marketTz, reports, requestReport },
+  { db, log = db, catalogue, marketTz, reports, requestReport, slots = new CallerSlots(0) },
 ) => {
   const app = fastify as TypedApp
 
@@ -213,19 +216,28 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
           operationId: reportOperationId(report),
           tags: ['reports'],
           summary: report.title,
-          description: `${report.description} Computed by replaying the log from the start, not from the read models.`,
+          description:
+            `${report.description} Computed by replaying the log from the start, not from the read models. ` +
+            'One caller may have REPORT_READS_PER_CALLER replays or NDJSON exports in progress at once (default 2; ' +
+            'beyond that 429 with Retry-After); a statement of the replay running past REPORT_STATEMENT_TIMEOUT ' +
+            '(default 60 s) is cancelled with a 503: ask for a long report as a job instead.',
           querystring: Type.Object(
             { ...parametersSchema(report), format: Type.Optional(Format) },
             { additionalProperties: false },
           ),
-          response: { 200: fileResponse(report), ...problems },
+          response: { 200: fileResponse(report), ...problems, 429: ProblemResponse, 503: ProblemResponse },
         },
       },
       async (request, reply) => {
         const { format = 'json', ...given } = request.query as GivenParameters & { format?: ReportFormat }
         const parameters = resolveParameters(report, given, marketTz, Date.now())
-        const output = await replayReport(log, catalogue, report, parameters)
-        return send(reply, report, output, given, format)
+        const release = slots.take(callerOf(request))
+        try {
+          const output = await replayReport(log, catalogue, report, parameters)
+          return send(reply, report, output, given, format)
+        } finally {
+          release()
+        }
       },
     )
   }
@@ -249,7 +261,9 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
         summary: 'Replay a report in the background',
         description:
           'Queues the report as a job that a worker runs; follow it with GET /v1/reports/jobs/{jobId}. ' +
-          'Dates not given mean the time of this request. Needs the read scope, like the report itself.',
+          'Dates not given mean the time of this request. Needs the read scope, like the report itself. ' +
+          'One caller (an API key, or an address without one) may have REPORT_JOBS_PER_CALLER jobs queued or ' +
+          'running (default 5); beyond that the answer is 429 with Retry-After, and nothing is queued.',
         params: Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) }),
         body: Type.Object(
           {
@@ -263,6 +277,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
         response: {
           202: Type.Object({ jobId: Uuid }),
           ...problems,
+          429: ProblemResponse,
           503: ProblemResponse,
         },
       },
@@ -278,7 +293,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
       if (!requestReport) {
         throw new DatabaseUnavailable('this process has no job queue; report jobs are queued by the API role')
       }
-      const jobId = await requestReport({ report, given, parameters })
+      const jobId = await requestReport({ caller: callerOf(request), report, given, parameters })
       return reply.code(202).header('location', `/v1/reports/jobs/${jobId}`).send({ jobId })
     },
   )

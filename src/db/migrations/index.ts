@@ -5,6 +5,7 @@ import * as apiKeys from './003-api-keys.js'
 import * as webhooks from './004-webhooks.js'
 import * as leanAppend from './005-lean-append.js'
 import * as reportJobs from './006-report-jobs.js'
+import * as reportJobCallers from './007-report-job-callers.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '004-webhooks': webhooks,
   '005-lean-append': leanAppend,
   '006-report-jobs': reportJobs,
+  '007-report-job-callers': reportJobCallers,
 }
 
 export const migrationProvider: MigrationProvider = {
