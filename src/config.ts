@@ -146,7 +146,7 @@ function httpConfig(
     )
   }
   return {
-    answerCacheBytes: byteSize(env, 'ANSWER_CACHE_BYTES', 64 * 1024 * 1024),
+    answerCacheBytes: byteSize(env, 'ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
     trustProxy: trustProxy(env.TRUST_PROXY),
     requestTimeoutMs,
     idleTimeoutMs,

@@ -287,7 +287,7 @@ describe('request and connection timeouts', () => {
       /^IDLE_TIMEOUT must be longer than CONSISTENCY_WAIT_MS/,
     )
     expect(loadConfig({ ANSWER_CACHE_BYTES: '512KiB' }).answerCacheBytes).toBe(512 * 1024)
-    expect(loadConfig({}).answerCacheBytes).toBe(64 * 1024 * 1024)
+    expect(loadConfig({}).answerCacheBytes).toBe(32 * 1024 * 1024)
     expect(() => loadConfig({ ANSWER_CACHE_BYTES: 'lots' })).toThrow(/^ANSWER_CACHE_BYTES must be a size/)
   })
 })

@@ -16,8 +16,8 @@ import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state
  *
  * Kept answers are bounded by their size, not their number: any client can name a new
  * `asOf`/`knownAt` with every request, and a thousand-event page weighs far more than a price. An
- * answer's size is the length of its JSON (what it costs on the wire, and a fair measure of what it
- * holds in memory); the least recently used answers go first, and one larger than an eighth of the
+ * answer's size is the length of its JSON (what it costs on the wire; held as objects it takes about
+ * five times that); the least recently used answers go first, and one larger than an eighth of the
  * budget is answered but never kept, so a few huge answers cannot push out all the others.
  */
 export class AnswerCache {
@@ -96,8 +96,8 @@ export class AnswerCache {
   }
 }
 
-/** 64 MiB of JSON. */
-export const defaultAnswerCacheBytes = 64 * 1024 * 1024
+/** 32 MiB of JSON: about 160 MB of memory for answers of a thousand events (docs/architecture.md). */
+export const defaultAnswerCacheBytes = 32 * 1024 * 1024
 
 /** The key and the answer's JSON in UTF-8 bytes; an answer JSON cannot write is never kept. */
 function sizeOf(key: string, value: unknown): number {
