@@ -1,3 +1,4 @@
+import net from 'node:net'
 import path from 'node:path'
 import { IANAZone } from 'luxon'
 
@@ -41,6 +42,19 @@ export interface Config {
    */
   readonly statementTimeoutMs: number
   readonly reports: ReportLimits
+  // How the API meets clients, proxies and memory.
+  /** Bytes (of JSON) of read-model answers kept between requests; 0 keeps none. */
+  readonly answerCacheBytes: number
+  /**
+   * Which proxies' X-Forwarded-For/-Proto to believe (fastify's trustProxy): none (false), all
+   * (true), the nearest N hops, or proxies at these addresses/CIDRs. The client address so found
+   * keys the rate limit.
+   */
+  readonly trustProxy: TrustProxy
+  /** How long a client may take to send a whole request, headers and body. */
+  readonly requestTimeoutMs: number
+  /** A connection on which nothing moves either way for this long is closed. */
+  readonly idleTimeoutMs: number
 }
 
 /** Report replays and full-log reads, which read the whole log: bounded per caller, on a pool of their own. */
@@ -54,6 +68,8 @@ export interface ReportLimits {
   /** A statement of theirs running longer is cancelled (a 503), in ms; 0 = never. */
   readonly statementTimeoutMs: number
 }
+
+export type TrustProxy = boolean | number | readonly string[]
 
 export interface WebhookConfig {
   /** Allow endpoints on loopback and private networks (link-local, unspecified and metadata addresses stay refused). */
@@ -135,7 +151,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: Math.max(1, positiveInteger(env, 'REPORT_POOL_SIZE', 3)),
       statementTimeoutMs: duration(env, 'REPORT_STATEMENT_TIMEOUT', '60s'),
     },
+    ...httpConfig(env),
   }
+}
+
+function httpConfig(
+  env: NodeJS.ProcessEnv,
+): Pick<Config, 'answerCacheBytes' | 'trustProxy' | 'requestTimeoutMs' | 'idleTimeoutMs'> {
+  const requestTimeoutMs = duration(env, 'REQUEST_TIMEOUT', '30s')
+  if (requestTimeoutMs < 100) {
+    throw new ConfigError(`REQUEST_TIMEOUT must be at least 100ms, not '${env.REQUEST_TIMEOUT}'`)
+  }
+  const idleTimeoutMs = duration(env, 'IDLE_TIMEOUT', '2m')
+  const consistencyWaitMs = positiveInteger(env, 'CONSISTENCY_WAIT_MS', 10_000)
+  // A consistentWith wait sends nothing until it ends: a shorter idle timeout would cut it.
+  if (idleTimeoutMs <= consistencyWaitMs) {
+    throw new ConfigError(
+      `IDLE_TIMEOUT must be longer than CONSISTENCY_WAIT_MS (${consistencyWaitMs} ms), not '${env.IDLE_TIMEOUT ?? '2m'}'`,
+    )
+  }
+  return {
+    answerCacheBytes: byteSize(env, 'ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    requestTimeoutMs,
+    idleTimeoutMs,
+  }
+}
+
+/** `true`, `false`, a hop count, or comma-separated addresses, CIDRs and proxy-addr's names. */
+function trustProxy(text: string | undefined): TrustProxy {
+  const value = text?.trim() ?? ''
+  if (value === '' || value === 'false') return false
+  if (value === 'true') return true
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value)
+  const parts = value.split(',').map((part) => part.trim())
+  if (parts.every(isProxyAddress)) return parts
+  throw new ConfigError(
+    `TRUST_PROXY must be true, false, a number of proxy hops, or comma-separated proxy addresses or CIDRs such as '10.0.0.0/8,127.0.0.1', not '${text}'`,
+  )
+}
+
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isProxyAddress(text: string): boolean {
+  if (proxyNames.has(text)) return true
+  const [address = '', prefix, ...rest] = text.split('/')
+  const family = net.isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+const byteUnits: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
+
+/** A whole number of bytes, or of `KiB`, `MiB` or `GiB`. */
+function byteSize(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]
+  if (text === undefined || text.trim() === '') return fallback
+  const match = /^(\d+)\s*(B|KiB|MiB|GiB)?$/.exec(text.trim())
+  if (!match)
+    throw new ConfigError(`${name} must be a size such as '64MiB', '512KiB' or '1000000', not '${text}'`)
+  return Number(match[1]) * (byteUnits[match[2] ?? ''] ?? 1)
 }
 
 /** The URL is not echoed back: it may hold a password. */

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { listen } from '../db/listen.js'
 import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state.js'
 
@@ -12,9 +13,16 @@ import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state
  * kept for good. So with a replica, a notification also takes the primary's read-model state
  * (checkpoints), and until the replica's read models include it every answer is computed and
  * none is kept.
+ *
+ * Kept answers are bounded by their size, not their number: any client can name a new
+ * `asOf`/`knownAt` with every request, and a thousand-event page weighs far more than a price. An
+ * answer's size is the length of its JSON (what it costs on the wire; held as objects it takes about
+ * five times that); the least recently used answers go first, and one larger than an eighth of the
+ * budget is answered but never kept, so a few huge answers cannot push out all the others.
  */
 export class AnswerCache {
-  private readonly entries = new Map<string, unknown>()
+  /** Boxed: an answer may be `undefined` (nothing found), which the LRU cannot hold as a value. */
+  private readonly entries: LRUCache<string, { readonly value: unknown }> | undefined
   private version = 0
   private listening = false
   /** The primary's read models at the last notification, while the replica's may be short of them. */
@@ -22,13 +30,27 @@ export class AnswerCache {
 
   constructor(
     private readonly replica?: ReplicaWatch,
-    private readonly maxEntries = 5000,
-  ) {}
+    /** The budget for kept answers, in bytes of JSON; 0 keeps none. */
+    readonly maxBytes = defaultAnswerCacheBytes,
+  ) {
+    this.entries =
+      maxBytes > 0 ? new LRUCache({ maxSize: maxBytes, maxEntrySize: Math.floor(maxBytes / 8) }) : undefined
+  }
+
+  /** The bytes that the kept answers (and their keys) take, by the measure the budget is kept in. */
+  get bytes(): number {
+    return this.entries?.calculatedSize ?? 0
+  }
+
+  /** How many answers are kept. */
+  get count(): number {
+    return this.entries?.size ?? 0
+  }
 
   /** Drops every answer (a read model moved, or the notifications may have been missed). */
   invalidate(): void {
     this.version++
-    this.entries.clear()
+    this.entries?.clear()
     if (this.replica) this.awaited = this.awaitReplica(this.replica)
   }
 
@@ -38,16 +60,16 @@ export class AnswerCache {
   }
 
   async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    if (!this.listening) return compute()
+    const entries = this.entries
+    if (!entries || !this.listening) return compute()
     if (this.awaited && !(await this.replicaCaughtUp(this.awaited))) return compute()
-    if (this.entries.has(key)) return this.entries.get(key) as T
+    const kept = entries.get(key)
+    if (kept) return kept.value as T
     const version = this.version
     const value = await compute()
     // A batch applied while computing may not be in this answer: keep it only if none was.
-    if (version === this.version) {
-      if (this.entries.size >= this.maxEntries) this.entries.clear()
-      this.entries.set(key, value)
-    }
+    // One past maxEntrySize is not kept (the LRU refuses it).
+    if (version === this.version) entries.set(key, { value }, { size: sizeOf(key, value) })
     return value
   }
 
@@ -74,6 +96,18 @@ export class AnswerCache {
   }
 }
 
+/** 32 MiB of JSON: about 160 MB of memory for answers of a thousand events (docs/architecture.md). */
+export const defaultAnswerCacheBytes = 32 * 1024 * 1024
+
+/** The key and the answer's JSON in UTF-8 bytes; an answer JSON cannot write is never kept. */
+function sizeOf(key: string, value: unknown): number {
+  try {
+    return Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(value) ?? '')
+  } catch {
+    return Number.MAX_SAFE_INTEGER
+  }
+}
+
 /**
  * A cache kept fresh by LISTEN mt_read_models on the primary, `databaseUrl`; with `replica`, its
  * answers come from a streaming replica. `close()` stops listening.
@@ -81,8 +115,9 @@ export class AnswerCache {
 export function listeningAnswerCache(
   databaseUrl: string,
   replica?: ReplicaWatch,
+  maxBytes = defaultAnswerCacheBytes,
 ): { cache: AnswerCache; close(): Promise<void> } {
-  const cache = new AnswerCache(replica)
+  const cache = new AnswerCache(replica, maxBytes)
   const listener = listen(
     databaseUrl,
     'mt_read_models',

@@ -16,7 +16,7 @@ import { DatabaseUnavailable } from '../errors.js'
 import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
-import { listeningAnswerCache } from './answer-cache.js'
+import { type AnswerCache, listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
 import { CallerSlots } from './caller-slots.js'
 import { documentAccess } from './documented-access.js'
@@ -31,6 +31,14 @@ import { reportRoutes } from './routes/reports.js'
 import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { ProblemSchema } from './schemas.js'
+import { requestForLog, serverOptions } from './server-options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The read-model answers kept between requests; unset without a `databaseUrl` to listen on. */
+    answerCache: AnswerCache | undefined
+  }
+}
 
 export interface AppDependencies {
   readonly config: Config
@@ -80,12 +88,12 @@ export async function buildApp({
     logger: {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      serializers: { req: requestForLog },
     },
     bodyLimit: config.bodyLimit,
     // Responses are serialised from the same schemas; the serialiser need not check our own format.
     serializerOpts: { ajv: { formats: { 'market-date': true } } },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    ...serverOptions(config),
     // Above the longest identifier (a 128-character slug), so those reach validation and name
     // their field; a longer segment is a 414 problem, like every error the router itself raises.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength },
@@ -96,9 +104,15 @@ export async function buildApp({
   app.setValidatorCompiler(({ schema, httpPart }) =>
     compileRequestValidator(httpPart === 'body' ? bodyAjv : parameterAjv, schema as object),
   )
-  await app.register(helmet, { global: true })
+  // The service speaks plain HTTP (TLS, where there is any, ends in front of it): HSTS or
+  // upgrade-insecure-requests there would make a browser fetch the explorer's scripts over an
+  // https:// that does not answer. HSTS is sent only on requests a trusted proxy says came over https.
+  await app.register(helmet, {
+    global: true,
+    hsts: false,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  })
   const verifier = new KeyVerifier(database.db, config.adminApiKey)
-  await app.register(authentication, { verifier, readAccess: config.readAccess })
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
@@ -114,6 +128,12 @@ export async function buildApp({
       }),
     })
   }
+  await app.register(authentication, {
+    verifier,
+    readAccess: config.readAccess,
+    // A refused key counts against the address (it has no caller), so guessing keys meets the 429.
+    ...(config.rateLimitPerMinute > 0 ? { countRefusal: app.rateLimit() } : {}),
+  })
 
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
@@ -128,6 +148,7 @@ export async function buildApp({
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000')
     if (closing) reply.header('connection', 'close')
   })
 
@@ -138,7 +159,11 @@ export async function buildApp({
     }),
   )
   await app.register(swagger, openApiOptions(version))
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const eventStore = store ?? createEventStore(database.db, catalogue, config.marketTz)
@@ -156,9 +181,14 @@ export async function buildApp({
   })
   await app.register(keyRoutes, { db: database.db, verifier })
   const answers = databaseUrl
-    ? listeningAnswerCache(databaseUrl, readDatabase ? replicaWatch(database.db, reads) : undefined)
+    ? listeningAnswerCache(
+        databaseUrl,
+        readDatabase ? replicaWatch(database.db, reads) : undefined,
+        config.answerCacheBytes,
+      )
     : undefined
   if (answers) app.addHook('onClose', () => answers.close())
+  app.decorate('answerCache', answers?.cache)
   await app.register(readModelRoutes, {
     ...(answers ? { cache: answers.cache } : {}),
     db: reads,
