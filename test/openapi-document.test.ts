@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp, testAdminKey } from './support/app.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
-import { type ServiceProcess, startService, waitForOk } from './support/process.js'
+import { type ServiceProcess, startService, startUpRoomMs, waitForOk } from './support/process.js'
 
 /** The served OpenAPI document: linted, and turned into a typed client that calls the real service. */
 const repo = path.resolve(import.meta.dirname, '..')
@@ -182,7 +182,7 @@ describe('a client generated from the served document', () => {
       SEED_ON_START: 'true',
       LOG_LEVEL: 'warn',
     })
-    await waitForOk(`${service.baseUrl}/ready`, 30_000)
+    await waitForOk(`${service.baseUrl}/ready`, startUpRoomMs)
   })
   afterAll(async () => {
     await service?.stop()

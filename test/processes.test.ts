@@ -9,7 +9,7 @@ import { testAdminKey } from './support/app.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
 import { priceChange } from './support/events.js'
 import { batches, generateHistory } from './support/generate.js'
-import { type ServiceProcess, startService, waitForOk } from './support/process.js'
+import { type ServiceProcess, startService, startUpRoomMs, waitForOk } from './support/process.js'
 import { differencesFromRebuild } from './support/rebuild-compare.js'
 import { type Receiver, startReceiver } from './support/receiver.js'
 
@@ -55,7 +55,7 @@ async function start(role: 'api' | 'worker'): Promise<ServiceProcess> {
 
 async function ready(service: ServiceProcess): Promise<ServiceProcess> {
   // Generous: four processes start TypeScript at once on two busy cores.
-  await waitForOk(`${service.baseUrl}/ready`, 60_000).catch((error) => {
+  await waitForOk(`${service.baseUrl}/ready`, startUpRoomMs).catch((error) => {
     throw new Error(`${error} (exit code ${service.child.exitCode})\n${service.output().slice(-2000)}`)
   })
   return service

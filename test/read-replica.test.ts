@@ -5,7 +5,7 @@ import { connectDatabase } from '../src/db/connect.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { includesState } from '../src/projector/read-model-state.js'
 import { priceChange } from './support/events.js'
-import { runToEnd, type ServiceProcess, startService, waitForOk } from './support/process.js'
+import { runToEnd, type ServiceProcess, startService, startUpRoomMs, waitForOk } from './support/process.js'
 import { queryOnce, type ReplicatedPair, startReplicatedPair } from './support/replication.js'
 
 const adminKey = 'replica-admin-key-0123456789abcdef0123456789'
@@ -29,7 +29,7 @@ beforeAll(async () => {
   }
   worker = await startService(env, ['worker'])
   api = await startService(env, ['api'])
-  await waitForOk(`${api.baseUrl}/ready`, 60_000)
+  await waitForOk(`${api.baseUrl}/ready`, startUpRoomMs)
   for (let i = 0; i < 600 && !worker.output().includes('worker started'); i++) await sleep(100)
   expect(worker.output()).toContain('worker started')
 }, 180_000)

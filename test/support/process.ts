@@ -83,6 +83,12 @@ export async function startService(env: NodeJS.ProcessEnv, args: string[] = []):
   }
 }
 
+/**
+ * How long a started service may take to answer `/ready`: TypeScript is compiled at start, and on
+ * two busy cores that alone can take most of a minute.
+ */
+export const startUpRoomMs = 90_000
+
 /** Polls `url` until it answers 200, at most `timeoutMs`. Returns the milliseconds it took. */
 export async function waitForOk(url: string, timeoutMs: number, started = Date.now()): Promise<number> {
   while (Date.now() - started < timeoutMs) {
