@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../events/index.js'
 import type { EventInput } from '../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
-import { createEventStore } from '../src/store/event-store.js'
+import { ConcurrencyError } from '../src/errors.js'
+import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { startTestApp, type TestApp } from './support/app.js'
 import { priceChange } from './support/events.js'
 import { connectWithSlowAppends } from './support/slow-append.js'
@@ -95,16 +96,41 @@ async function followAndCheck(append: Append): Promise<FollowReport> {
   }
 }
 
-/** The real store on connections whose appends pause before they commit (test/support/slow-append.ts). */
-async function followWithSlowAppends(withoutLogLock: boolean): Promise<FollowReport> {
+/** Runs `use` with the real store on connections whose appends pause before they commit (test/support/slow-append.ts). */
+async function withSlowAppends<T>(
+  withoutLogLock: boolean,
+  use: (store: EventStore) => Promise<T>,
+): Promise<T> {
   const handle = await connectWithSlowAppends(t.database.url, { withoutLogLock })
-  const store = createEventStore(handle.db, catalogue, t.config.marketTz)
   try {
-    return await followAndCheck((events) => store.append(events).then((r) => r.events))
+    return await use(createEventStore(handle.db, catalogue, t.config.marketTz))
   } finally {
     await handle.close()
   }
 }
+
+const followWithSlowAppends = (withoutLogLock: boolean) =>
+  withSlowAppends(withoutLogLock, (store) =>
+    followAndCheck((events) => store.append(events).then((r) => r.events)),
+  )
+
+/** Four writers at once append to one subject, each expecting the version it had before the race. */
+async function raceOnExpectedVersion(
+  store: EventStore,
+  subject: string,
+): Promise<PromiseSettledResult<unknown>[]> {
+  await t.store.append([priceChange(subject, '1')])
+  // Four connections open first, so that the appends start together rather than one per connect.
+  await Promise.all([1, 2, 3, 4].map(() => store.headPosition()))
+  return Promise.allSettled(
+    ['2', '3', '4', '5'].map((amount) =>
+      store.append([priceChange(subject, amount, { expectedVersion: 1 })]),
+    ),
+  )
+}
+
+const refusals = (results: PromiseSettledResult<unknown>[]) =>
+  results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown)
 
 describe('the log under concurrent writers', () => {
   it('gives a reader following it every acknowledged event exactly once, in position order', {
@@ -187,5 +213,22 @@ describe('the log under concurrent writers', () => {
     } finally {
       await slow.end()
     }
+  })
+})
+
+describe('writers racing with the same expectedVersion', () => {
+  it('let exactly one win and tell the others the version moved, even when appends overlap', async () => {
+    const results = await withSlowAppends(false, (store) => raceOnExpectedVersion(store, 'race-locked'))
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const refused = refusals(results)
+    expect(refused).toHaveLength(3)
+    for (const reason of refused) expect(reason).toBeInstanceOf(ConcurrencyError)
+  })
+
+  it('would meet the unique (subject, version) constraint instead without the log lock: the same race shows it', async () => {
+    const results = await withSlowAppends(true, (store) => raceOnExpectedVersion(store, 'race-unlocked'))
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const refused = refusals(results)
+    expect(refused.some((reason) => (reason as { code?: string }).code === '23505')).toBe(true)
   })
 })
