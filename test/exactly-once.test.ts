@@ -20,7 +20,7 @@ import { differencesFromRebuild } from './support/rebuild-compare.js'
  * it, judged by the same check: every table equal to a rebuild from scratch, duplicates counted.
  */
 
-const batchSize = 100
+const batchSize = 50
 const generation = 1
 
 interface Scene {

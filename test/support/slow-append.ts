@@ -3,8 +3,8 @@ import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js'
 
 const realFunction = `'public.mt_append_events(jsonb)'::regprocedure`
 const lockStatement = /^\s*perform pg_advisory_xact_lock\(\d+\);\n/m
-/** Up to 20 ms between drawing positions and committing them: a wide window for a reader to pass them. */
-const pause = 'perform pg_sleep(random() * 0.02);'
+/** 5–25 ms between drawing positions and committing them: a wide window for a reader to pass them. */
+const pause = 'perform pg_sleep(0.005 + random() * 0.02);'
 
 export interface SlowAppendOptions {
   /** Append through a copy of the function with the log's lock taken out: the negative control. */
