@@ -15,6 +15,14 @@ export interface BatchResult {
   readonly position: number
 }
 
+export interface BatchOptions {
+  /**
+   * Reads the checkpoint without locking its row. Only the negative control in
+   * test/exactly-once.test.ts sets it, to show that two runners then apply the same batch twice.
+   */
+  readonly unlockedCheckpointForTests?: boolean
+}
+
 /**
  * Applies the next batch of the log to one generation of a projection, and moves its
  * checkpoint, in one transaction: a crash anywhere leaves tables and checkpoint together, so
@@ -27,6 +35,7 @@ export async function applyNextBatch(
   projection: Projection,
   generation: number,
   batchSize: number,
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   return db.transaction().execute(async (trx) => {
     const checkpoint = await trx
@@ -34,8 +43,7 @@ export async function applyNextBatch(
       .select('position')
       .where('name', '=', projection.name)
       .where('generation', '=', generation)
-      .forUpdate()
-      .skipLocked()
+      .$if(!options.unlockedCheckpointForTests, (q) => q.forUpdate().skipLocked())
       .executeTakeFirst()
     if (!checkpoint) return { applied: 0, more: false, acquired: false, position: 0 }
 
