@@ -43,6 +43,8 @@ let receiver: Receiver
 let operations: Operation[]
 const ids: Record<string, string> = {}
 const sent = new Map<string, number>()
+/** Cases the service took (2xx): hostile text the schema allows, carried through to SQL and stored or read. */
+const taken = new Map<string, number>()
 /** Makes each generated event's subject (and ids) its own, so no append conflicts with an earlier one. */
 let generated = 0
 
@@ -91,9 +93,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close()
   await receiver?.close()
-  const lines = [...sent].map(([part, n]) => `${part}: ${n}`)
-  const total = [...sent.values()].reduce((a, b) => a + b, 0)
-  console.info(`hostile sweep: ${total} (operation, parameter, value) cases\n  ${lines.join('\n  ')}`)
+  const lines = [...sent].map(([part, n]) => `${part}: ${n} sent, ${taken.get(part) ?? 0} taken`)
+  const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0)
+  console.info(
+    `hostile sweep: ${total(sent)} (operation, parameter, value) cases sent, ${total(taken)} taken (2xx)\n  ${lines.join('\n  ')}`,
+  )
 })
 
 /** The real thing each path parameter names. */
@@ -166,6 +170,7 @@ async function sweep(cases: readonly Case[]): Promise<string[]> {
     sent.set(c.part, (sent.get(c.part) ?? 0) + 1)
     const before = c.expect.refused ? await stored() : ''
     const res = await t.inject(c.request)
+    if (res.statusCode < 300) taken.set(c.part, (taken.get(c.part) ?? 0) + 1)
     const fail = (why: string) =>
       failures.push(`${c.part} — ${c.label}: ${why} (${res.statusCode} ${res.body.slice(0, 200)})`)
     if (res.statusCode >= 500) fail('a server error')
@@ -262,6 +267,22 @@ describe('every documented parameter, with hostile values', () => {
     )
     expect(await sweep(cases.flat())).toEqual([])
   }, 300_000)
+
+  it('each query parameter of a stream (Accept: application/x-ndjson) is refused before the stream starts', async () => {
+    const streams = operations.filter((o) => o.description.includes('Accept: application/x-ndjson'))
+    expect(streams.map((o) => o.operationId)).toEqual(['listEvents'])
+    const cases = streams.flatMap((o) =>
+      o.parameters
+        .filter((p) => p.in === 'query')
+        .flatMap((p) => parameterCases(o, p))
+        .map((c) => ({
+          ...c,
+          part: `${c.part} (NDJSON)`,
+          request: { ...c.request, headers: { accept: 'application/x-ndjson' } },
+        })),
+    )
+    expect(await sweep(cases)).toEqual([])
+  }, 120_000)
 
   it('an undocumented query parameter, even __proto__, is refused by name', async () => {
     const cases = operations
@@ -393,6 +414,8 @@ describe('every field of every documented request body, with hostile values', ()
     })
     expect(cases.length).toBeGreaterThan(1000)
     expect(await sweep(cases)).toEqual([])
+    expect(taken.get('appendEvents (entity.registered) body /events/0/data/name')).toBeGreaterThan(10)
+    expect(taken.get('appendEvents (event.retracted) body /events/0/data/reason')).toBeGreaterThan(10)
   }, 600_000)
 
   it('every event type as documented, with every optional field, is stored', async () => {
@@ -434,12 +457,16 @@ describe('every field of every documented request body, with hostile values', ()
         ),
       )
     expect(await sweep(cases.flat())).toEqual([])
+    // Hostile text the schemas allow (SQL, quotes, __proto__, Unicode oddities) went through to SQL.
+    expect(taken.get('createApiKey body /name')).toBeGreaterThan(10)
+    expect(taken.get('createWebhook body /description')).toBeGreaterThan(10)
+    expect(taken.get('updateWebhook body /description')).toBeGreaterThan(10)
   }, 300_000)
 
   it('whole bodies: deep nesting, prototype keys, not JSON, not an object, another media type', async () => {
     const bodies: ReadonlyArray<{
       label: string
-      payload: string
+      payload: string | Buffer
       type?: string
       allowedWhenOptional?: boolean
     }> = [
@@ -457,6 +484,13 @@ describe('every field of every documented request body, with hostile values', ()
       { label: 'empty', payload: '', allowedWhenOptional: true },
       { label: 'text/plain', payload: '{}', type: 'text/plain' },
       { label: 'form-urlencoded', payload: 'a=1', type: 'application/x-www-form-urlencoded' },
+      // The charset parameter is not read: bodies are UTF-8, and UTF-16 bytes are not JSON there.
+      {
+        label: 'JSON in UTF-16',
+        payload: Buffer.from('{}', 'utf16le'),
+        type: 'application/json; charset=utf-16',
+      },
+      { label: 'two media types', payload: '{}', type: 'application/json, text/plain' },
     ]
     const cases = operations
       .filter((o) => o.body)

@@ -42,6 +42,7 @@ interface RawOperation {
   readonly parameters?: ReadonlyArray<{ name: string; in: string; required?: boolean; schema: Schema }>
   readonly requestBody?: { content: Record<string, { schema: Schema }> }
   readonly responses: Record<string, unknown>
+  readonly description?: string
 }
 
 export interface Parameter {
@@ -60,6 +61,7 @@ export interface Operation {
   /** The JSON request body's schema, its references resolved. */
   readonly body: Schema | undefined
   readonly responses: readonly string[]
+  readonly description: string
 }
 
 export function operationsOf(document: Document): Operation[] {
@@ -78,6 +80,7 @@ export function operationsOf(document: Document): Operation[] {
         })),
         body: body ? resolved(body, document) : undefined,
         responses: Object.keys(raw.responses),
+        description: raw.description ?? '',
       }
     }),
   )
