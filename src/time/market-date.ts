@@ -25,7 +25,7 @@ const forms: ReadonlyArray<{ precision: Precision; pattern: RegExp; format?: str
 ]
 
 export const marketDateDescription =
-  'YYYY, YYYY-MM, YYYY-MM-DD, or an ISO-8601 date-time with offset (2024-05-21T10:00:00+08:00)'
+  'YYYY, YYYY-MM, YYYY-MM-DD, or an ISO-8601 date-time with offset (2024-05-21T10:00:00+08:00), in the years 0001–9999 (UTC)'
 
 /** The reason `text` is not a market date, or undefined when it is one. */
 export function marketDateProblem(text: string): string | undefined {
