@@ -144,7 +144,11 @@ let appended: RecordedEvent[]
 let head: number
 
 beforeAll(async () => {
-  t = await startTestApp({ worker: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
+  // Room for the projector on a busy machine: consistentWith waits up to a minute.
+  t = await startTestApp({
+    worker: true,
+    env: { WEBHOOK_ALLOW_PRIVATE: 'true', CONSISTENCY_WAIT_MS: '60000' },
+  })
   const res = await t.inject({ method: 'POST', url: '/v1/events', payload: { events: market } })
   expect(res.statusCode, res.body).toBe(201)
   appended = res.json().events
@@ -293,7 +297,7 @@ describe('free text, read back byte for byte', () => {
       ],
       'funding',
     )
-  })
+  }, 90_000)
 
   it('from the timeline: data and source as sent, and the names in each summary', async () => {
     const { events } = (await read(`/v1/timeline?consistentWith=${head}&limit=1000`)).json()
@@ -308,7 +312,7 @@ describe('free text, read back byte for byte', () => {
     }
     const launch = events.find((e: { type: string }) => e.type === 'product.launched')
     expect(launch.summary).toContain(dataOf('product.launched').name)
-  })
+  }, 90_000)
 
   it('from a report, as JSON and as CSV cells', async () => {
     const json = (await read('/v1/reports/market-snapshot')).json()
