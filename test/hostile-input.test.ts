@@ -217,3 +217,59 @@ describe('free text', () => {
     expect(await countEvents()).toBeGreaterThan(0)
   })
 })
+
+describe('dates at the ends of the calendar the log holds', () => {
+  it('an instant past 9999 in UTC is a 400 naming occurredAt, and nothing is stored', async () => {
+    const before = await countEvents()
+    const res = await postJson('/v1/events', {
+      events: [registration('year-ten-thousand', 'Late', { occurredAt: '9999-12-31T23:59:59-14:00' })],
+    })
+    expect(res.statusCode, res.body).toBe(400)
+    expect(problemAt(res.json())).toEqual(['/events/0/occurredAt'])
+    expect(res.json().errors[0].message).toBe('must lie within the years 0001–9999 (UTC)')
+    expect(await countEvents()).toBe(before)
+  })
+
+  it('a report window ending past 9999 in UTC is a 400 naming to, not an answer it cannot write', async () => {
+    const res = await t.inject(
+      `/v1/reports/price-changes?to=${encodeURIComponent('9999-12-31T23:59:59-14:00')}`,
+    )
+    expect(res.statusCode, res.body).toBe(400)
+    expect(problemAt(res.json())).toEqual(['/to'])
+  })
+
+  describe('in a market east of UTC', () => {
+    let east: TestApp
+    beforeAll(async () => {
+      east = await startTestApp({ env: { MARKET_TZ: 'Asia/Shanghai' } })
+    })
+    afterAll(() => east.close())
+
+    it('the year 0001, which starts in year 0 in UTC, is a 400 naming occurredAt', async () => {
+      const res = await east.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { events: [registration('year-one', 'Early', { occurredAt: '0001' })] },
+      })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(problemAt(res.json())).toEqual(['/events/0/occurredAt'])
+    })
+
+    it('as a filter of the log it is a 400 naming from, not silently no filter', async () => {
+      const res = await east.inject('/v1/events?from=0001')
+      expect(res.statusCode, res.body).toBe(400)
+      expect(problemAt(res.json())).toEqual(['/from'])
+      expect(res.json().errors[0].message).toBe('must lie within the years 0001–9999 (UTC) in Asia/Shanghai')
+    })
+
+    it('the year 0002 is a date like any other', async () => {
+      const res = await east.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { events: [registration('year-two', 'Early', { occurredAt: '0002' })] },
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      expect(res.json().events[0].effectiveFrom).toMatch(/^0001-12-31T/)
+    })
+  })
+})

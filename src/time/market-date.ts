@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { InvalidDate } from '../errors.js'
 
 /** How much of a date the writer gave: a year, a month, a day or an exact instant. */
 export type Precision = 'year' | 'month' | 'day' | 'instant'
@@ -24,7 +25,7 @@ const forms: ReadonlyArray<{ precision: Precision; pattern: RegExp; format?: str
 ]
 
 export const marketDateDescription =
-  'YYYY, YYYY-MM, YYYY-MM-DD, or an ISO-8601 date-time with offset (2024-05-21T10:00:00+08:00)'
+  'YYYY, YYYY-MM, YYYY-MM-DD, or an ISO-8601 date-time with offset (2024-05-21T10:00:00+08:00), in the years 0001–9999 (UTC)'
 
 /** The reason `text` is not a market date, or undefined when it is one. */
 export function marketDateProblem(text: string): string | undefined {
@@ -39,28 +40,49 @@ export function marketDateProblem(text: string): string | undefined {
   }
   const parsed = form.format
     ? DateTime.fromFormat(text, form.format, { zone: 'UTC' })
-    : DateTime.fromISO(text)
+    : DateTime.fromISO(text, { zone: 'UTC' })
   if (!parsed.isValid)
     return `not a valid ${form.precision === 'instant' ? 'date-time' : 'date'}: ${parsed.invalidExplanation ?? parsed.invalidReason}`
-  if (parsed.year < 1) return 'year must be 0001 or later'
+  if (!withinStorableYears(parsed)) return storableYears
   return undefined
 }
 
 /**
+ * The instants a market date stands for must lie in the years 0001–9999 (UTC): PostgreSQL reads
+ * an ISO instant only with a four-digit year, and the service writes and answers instants as ISO
+ * text. An instant's offset, or the market time zone, can carry a date at either end past them.
+ */
+const storableYears = 'must lie within the years 0001–9999 (UTC)'
+const withinStorableYears = (instant: DateTime): boolean =>
+  instant.toUTC().year >= 1 && instant.toUTC().year <= 9999
+
+/**
  * Reads a date as a period in the market's time zone. Dates without a time
  * start at midnight in `zone`; instants keep the offset they were given.
- * Returns undefined when the text is not a valid market date.
+ * Returns undefined when the text is not a valid market date, or its period reaches past the
+ * years 0001–9999 (UTC).
  */
 export function parseMarketDate(text: string, zone: string): MarketDate | undefined {
   const form = forms.find((f) => f.pattern.test(text))
   if (!form) return undefined
   if (!form.format) {
     const instant = DateTime.fromISO(text, { setZone: true })
-    return instant.isValid ? { given: text, precision: 'instant', start: instant, end: instant } : undefined
+    return instant.isValid && withinStorableYears(instant)
+      ? { given: text, precision: 'instant', start: instant, end: instant }
+      : undefined
   }
   const [year, month = 1, day = 1] = text.split('-').map(Number)
   const start = DateTime.fromObject({ year, month, day }, { zone })
   if (!start.isValid || start.day !== day || start.month !== month) return undefined
   const unit = form.precision as 'year' | 'month' | 'day'
-  return { given: text, precision: form.precision, start, end: start.endOf(unit) }
+  const end = start.endOf(unit)
+  if (!withinStorableYears(start) || !withinStorableYears(end)) return undefined
+  return { given: text, precision: form.precision, start, end }
+}
+
+/** `text` read as a market date in `zone`; an InvalidDate naming the field at `path` when it cannot be. */
+export function marketDateAt(path: string, text: string, zone: string): MarketDate {
+  const date = parseMarketDate(text, zone)
+  if (!date) throw new InvalidDate(path, text, marketDateProblem(text) ?? `${storableYears} in ${zone}`)
+  return date
 }

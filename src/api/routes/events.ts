@@ -6,7 +6,7 @@ import { appendRequestSchema, Uuid } from '../../catalogue/envelope.js'
 import type { RecordedEvent } from '../../catalogue/event-type.js'
 import { InvalidInput, NotFound } from '../../errors.js'
 import type { EventStore, LogFilter } from '../../store/event-store.js'
-import { parseMarketDate } from '../../time/market-date.js'
+import { marketDateAt } from '../../time/market-date.js'
 import { CallerSlots, callerOf } from '../caller-slots.js'
 import { AfterPosition, Limit, SubjectFilter, TypeFilter, ValidFrom, ValidTo } from '../parameters.js'
 import { ProblemResponse } from '../schemas.js'
@@ -101,8 +101,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
         after,
         ...(type ? { types: resolveTypes(catalogue, type) } : {}),
         ...(subject ? { subject } : {}),
-        ...(from ? { effectiveFrom: parseMarketDate(from, marketTz)?.start.toJSDate() } : {}),
-        ...(to ? { effectiveTo: parseMarketDate(to, marketTz)?.end.toJSDate() } : {}),
+        ...(from ? { effectiveFrom: marketDateAt('/from', from, marketTz).start.toJSDate() } : {}),
+        ...(to ? { effectiveTo: marketDateAt('/to', to, marketTz).end.toJSDate() } : {}),
       }
       if (request.headers.accept?.includes('application/x-ndjson')) {
         // The slot is held until the stream ends or the client goes away.

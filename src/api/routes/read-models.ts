@@ -9,11 +9,11 @@ import { fundingRounds } from '../../../projections/funding.js'
 import { priceHistory, priceListAsOf } from '../../../projections/price-list.js'
 import { timelinePage, timelinePeriods } from '../../../projections/timeline.js'
 import type { Catalogue } from '../../catalogue/catalogue.js'
-import { Slug } from '../../catalogue/fields.js'
+import { maxPosition, Slug } from '../../catalogue/fields.js'
 import type { Database } from '../../db/schema.js'
 import { InvalidInput, NotFound, ReadModelBehind } from '../../errors.js'
 import { waitUntilApplied } from '../../projector/consistency.js'
-import { parseMarketDate } from '../../time/market-date.js'
+import { marketDateAt } from '../../time/market-date.js'
 import type { AnswerCache } from '../answer-cache.js'
 import {
   AsOf,
@@ -102,17 +102,11 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   }
 
   function endOf(value: string | undefined, name: string): Date | undefined {
-    if (value === undefined) return undefined
-    const date = parseMarketDate(value, marketTz)
-    if (!date)
-      throw new InvalidInput(`${name} is not a valid date`, [
-        { path: `/${name}`, message: 'not a valid date' },
-      ])
-    return date.end.toJSDate()
+    return value === undefined ? undefined : marketDateAt(`/${name}`, value, marketTz).end.toJSDate()
   }
 
-  function startOf(value: string | undefined): Date | undefined {
-    return value === undefined ? undefined : parseMarketDate(value, marketTz)?.start.toJSDate()
+  function startOf(value: string | undefined, name: string): Date | undefined {
+    return value === undefined ? undefined : marketDateAt(`/${name}`, value, marketTz).start.toJSDate()
   }
 
   /** The timeline's filters, shared by its pages and its periods. */
@@ -122,7 +116,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
   ) {
     return {
       knownAt,
-      ...(q.from ? { from: startOf(q.from) } : {}),
+      ...(q.from ? { from: startOf(q.from, 'from') } : {}),
       ...(q.to ? { to: endOf(q.to, 'to') } : {}),
       ...(q.type ? { types: resolveTypes(catalogue, q.type) } : {}),
       ...(q.subject ? { subject: q.subject } : {}),
@@ -317,7 +311,7 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelRoutesOptions> = async
       const { from, to, company } = request.query
       const query = {
         ...at,
-        ...(from ? { from: startOf(from) } : {}),
+        ...(from ? { from: startOf(from, 'from') } : {}),
         ...(to ? { to: endOf(to, 'to') } : {}),
         ...(company ? { company } : {}),
       }
@@ -475,13 +469,21 @@ function encodeCursor(effectiveFrom: string, position: number): string {
   return Buffer.from(`${effectiveFrom}|${position}`).toString('base64url')
 }
 
+/**
+ * Only what `encodeCursor` writes: an ISO instant (market dates lie in the years 0001–9999) and a
+ * position a log can hold. A forged cursor is refused here, not inside the query (a bigint
+ * overflow or a date PostgreSQL cannot take).
+ */
+const cursorPattern = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(0|[1-9]\d{0,15})$/
+
 function decodeCursor(cursor: string): { effectiveFrom: Date; position: number } {
-  const [iso, position] = Buffer.from(cursor, 'base64url').toString().split('|')
-  const parsed = DateTime.fromISO(iso ?? '', { setZone: true })
-  if (!parsed.isValid || !Number.isInteger(Number(position))) {
+  const [, iso = '', digits = ''] = cursorPattern.exec(Buffer.from(cursor, 'base64url').toString()) ?? []
+  const parsed = DateTime.fromISO(iso, { zone: 'utc' })
+  const position = Number(digits)
+  if (!parsed.isValid || parsed.year < 1 || position > maxPosition) {
     throw new InvalidInput('next is not a cursor this service gave', [
       { path: '/next', message: 'unknown cursor' },
     ])
   }
-  return { effectiveFrom: parsed.toJSDate(), position: Number(position) }
+  return { effectiveFrom: parsed.toJSDate(), position }
 }
