@@ -66,8 +66,9 @@ describe('worker processes', () => {
     const held = await stopWhileHoldingBatch(database.handle.db, first.pid as number, 90_000)
     expect(await tcpPortsOf(first.pid as number)).toContain(held.clientPort)
     expect(projections.map((p) => p.name)).toContain(held.projection)
+    expect(held.readModelWrites.length).toBeGreaterThan(0)
     first.kill('SIGKILL')
-    // The batch it held is rolled back, never half applied: its transaction did not commit.
+    // The half-applied batch is rolled back with its checkpoint: its transaction did not commit.
     expect(await transactionOutcome(database.handle.db, held.transaction, 30_000)).toBe('aborted')
     startWorkerProcess()
     await Promise.all(writers)
