@@ -11,7 +11,7 @@ import { testAdminKey } from './support/app.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
 import { priceChange } from './support/events.js'
 import { eventually } from './support/eventually.js'
-import { childrenOf, waitUntilGone } from './support/os-processes.js'
+import { processesIn, waitUntilGone } from './support/os-processes.js'
 import { freePort, type ServiceProcess, startService, waitForOk } from './support/process.js'
 import { receivers } from './support/receiver.js'
 
@@ -125,10 +125,10 @@ describe('the PostgreSQL server killed with SIGKILL under load, then started aga
     // SIGKILL: no shutdown, no checkpoint. Its backends follow it out; a new server may start once they have.
     const cluster = server.clusterDir
     const postmaster = Number((await readFile(path.join(cluster, 'postmaster.pid'), 'utf8')).split('\n')[0])
-    const family = [postmaster, ...(await childrenOf(postmaster))]
+    expect(await processesIn(cluster)).toContain(postmaster)
     process.kill(postmaster, 'SIGKILL')
     phase = 'down'
-    await waitUntilGone(family, 60_000)
+    await waitUntilGone(await processesIn(cluster), 60_000)
     await eventually(
       'a 503 while the database is gone',
       () => answers.some((a) => a.phase === 'down' && a.status === 503),

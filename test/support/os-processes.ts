@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from 'node:fs/promises'
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** What Linux says of processes and their sockets, read from /proc: for tests that kill and wait. */
@@ -9,17 +9,18 @@ export async function isRunning(pid: number): Promise<boolean> {
   return stat !== undefined && !/^\d+ \(.*\) [ZX]/s.test(stat)
 }
 
-/** The pids whose parent is `pid` now. */
-export async function childrenOf(pid: number): Promise<number[]> {
-  const children: number[] = []
+/**
+ * The pids of the processes whose working directory is `dir`: every process of a PostgreSQL
+ * server runs in its data directory, and its backends stay there after the postmaster died.
+ */
+export async function processesIn(dir: string): Promise<number[]> {
+  const target = await realpath(dir)
+  const found: number[] = []
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-    // The name in parentheses may hold spaces and parentheses: the fields after its last ')' are fixed.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    if (ppid === pid) children.push(Number(entry))
+    if ((await readlink(`/proc/${entry}/cwd`).catch(() => '')) === target) found.push(Number(entry))
   }
-  return children
+  return found
 }
 
 /** Resolves once none of `pids` runs; rejects after `timeoutMs` naming those that still do. */
