@@ -16,6 +16,7 @@ import { createEventStore } from '../src/store/event-store.js'
 import { testAdminKey } from './support/app.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
 import { priceChange } from './support/events.js'
+import { eventually } from './support/eventually.js'
 import { freePort, type ServiceProcess, startService, waitForOk } from './support/process.js'
 
 const services: ServiceProcess[] = []
@@ -34,18 +35,27 @@ async function folder(): Promise<string> {
 async function start(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServiceProcess> {
   const service = await startService({ ADMIN_API_KEY: testAdminKey, ...env }, args)
   services.push(service)
-  await waitForOk(`${service.baseUrl}/ready`, 30_000)
+  // Start-up on a busy machine: loading the code and migrating may take a while.
+  await waitForOk(`${service.baseUrl}/ready`, 90_000)
   return service
 }
 
-const countEvents = async (service: ServiceProcess) =>
-  (
-    await (
-      await fetch(`${service.baseUrl}/v1/events`, { headers: { accept: 'application/x-ndjson' } })
-    ).text()
-  )
-    .trim()
-    .split('\n').length
+/** Every event in the log, streamed as NDJSON: a refusal is a failure, not a count of one. */
+async function countEvents(service: ServiceProcess): Promise<number> {
+  const response = await fetch(`${service.baseUrl}/v1/events`, {
+    headers: { accept: 'application/x-ndjson' },
+  })
+  const text = await response.text()
+  expect(response.status, text).toBe(200)
+  expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/)
+  const events = text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { id: string; position: number })
+  for (const event of events)
+    expect(event).toMatchObject({ id: expect.any(String), position: expect.any(Number) })
+  return events.length
+}
 
 describe('the embedded database after a crash', () => {
   it('starts again after the service is killed with SIGKILL, leaving its server running', {
@@ -72,6 +82,16 @@ describe('the embedded database after a crash', () => {
   })
 })
 
+/** A connection of the service polls the checkpoints for a consistentWith wait (src/projector/consistency.ts). */
+async function waitingForReadModels(database: TestDatabase): Promise<boolean> {
+  const { rows } = await database.handle.pool.query(
+    `select 1 from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid()
+        and query like '%join projection_checkpoints c on c.name = p.name%'`,
+  )
+  return rows.length > 0
+}
+
 describe('shutting down', () => {
   let database: TestDatabase
   beforeAll(async () => {
@@ -86,7 +106,7 @@ describe('shutting down', () => {
     const { events } = await store.append([priceChange('in-flight', '1')])
     const started = Date.now()
     const inFlight = fetch(`${service.baseUrl}/v1/prices?consistentWith=${events[0]?.position}`)
-    await sleep(500)
+    await eventually('the request waiting for the read model', () => waitingForReadModels(database), 30_000)
     const exited = service.stop('SIGTERM')
     const response = await inFlight
     expect(response.status).toBe(503)
@@ -151,13 +171,17 @@ describe('PostgreSQL stopped for 20 s under load', () => {
     }
     const load = [write(), read()]
 
-    await sleep(2000)
+    await eventually('appends acknowledged under load', () => acknowledged.length >= 20, 60_000)
     await server.stop()
     phase = 'down'
-    await sleep(20_000)
+    // The outage lasts 20 s (longer than a consistentWith wait), and until both refusals were seen.
+    await Promise.all([
+      sleep(20_000),
+      eventually('503 from appends and /ready', () => seen.down.has(503) && seen.down.has(1503), 60_000),
+    ])
     phase = 'restarting'
     server = await startEmbeddedPostgres({ dataDir, port, database: 'faults' })
-    await waitForOk(`${service.baseUrl}/ready`, 30_000).catch((error) => {
+    await waitForOk(`${service.baseUrl}/ready`, 90_000).catch((error) => {
       const lines = service
         .output()
         .split('\n')
@@ -165,7 +189,12 @@ describe('PostgreSQL stopped for 20 s under load', () => {
       throw new Error(`${error}\nexit: ${service.child.exitCode}\n${lines.slice(-12).join('\n')}`)
     })
     phase = 'after'
-    await sleep(3000)
+    const ackedBeforeRestart = acknowledged.length
+    await eventually(
+      'appends and reads answered again',
+      () => acknowledged.length >= ackedBeforeRestart + 20 && seen.after.has(200),
+      60_000,
+    )
     running = false
     await Promise.all(load)
 
@@ -183,7 +212,7 @@ describe('PostgreSQL stopped for 20 s under load', () => {
         .where('id', 'in', acknowledged)
         .execute()
       expect(stored.length).toBe(acknowledged.length)
-      expect(acknowledged.length).toBeGreaterThan(50)
+      expect(acknowledged.length).toBeGreaterThanOrEqual(40)
     } finally {
       await check.close()
     }

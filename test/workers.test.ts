@@ -8,10 +8,15 @@ import { projectionStatuses } from '../src/projector/status.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { createTestDatabase, type TestDatabase } from './support/database.js'
 import { batches, generateHistory } from './support/generate.js'
+import { stopWhileHoldingBatch, transactionOutcome } from './support/held-batch.js'
+import { tcpPortsOf } from './support/os-processes.js'
 import { runScript } from './support/process.js'
 import { differencesFromRebuild } from './support/rebuild-compare.js'
 
-/** Real worker processes on one database: two at once, concurrent writers, and a kill -9 mid-batch. */
+/**
+ * Real worker processes on one database: two at once, concurrent writers, and a kill -9 of one
+ * while PostgreSQL shows it holding a batch (its checkpoint row locked by its open transaction).
+ */
 let database: TestDatabase
 let store: EventStore
 const children: Array<ReturnType<typeof runScript>> = []
@@ -49,7 +54,7 @@ async function appendAll(events: Iterable<EventInput>, batchSize: number): Promi
 
 describe('worker processes', () => {
   it('apply every event exactly once with two workers, concurrent writers and a worker killed mid-batch', {
-    timeout: 120_000,
+    timeout: 240_000,
   }, async () => {
     await appendAll(generateHistory(1, 20_000), 1000)
     const first = startWorkerProcess()
@@ -57,12 +62,18 @@ describe('worker processes', () => {
 
     // Writers keep appending on many subjects while the workers run.
     const writers = [2, 3, 4].map((seed) => appendAll(generateHistory(seed, 3000, { companies: 30 }), 25))
-    await sleep(1500)
+    // Start-up included: a busy machine may take a while to load the worker.
+    const held = await stopWhileHoldingBatch(database.handle.db, first.pid as number, 90_000)
+    expect(await tcpPortsOf(first.pid as number)).toContain(held.clientPort)
+    expect(projections.map((p) => p.name)).toContain(held.projection)
+    expect(held.readModelWrites.length).toBeGreaterThan(0)
     first.kill('SIGKILL')
+    // The half-applied batch is rolled back with its checkpoint: its transaction did not commit.
+    expect(await transactionOutcome(database.handle.db, held.transaction, 30_000)).toBe('aborted')
     startWorkerProcess()
     await Promise.all(writers)
 
-    await waitUntilCaughtUp(60_000)
+    await waitUntilCaughtUp(90_000)
     second.kill('SIGTERM')
     for (const projection of projections) {
       const differences = await differencesFromRebuild(database.handle.db, store, projection)
