@@ -6,12 +6,21 @@ import type { ErrorObject } from 'ajv'
  * column would silently store U+FFFD instead. Either is refused with the request, against the
  * field it is in, before any statement sees it.
  */
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const loneSurrogates = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 export function unstorableTextProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL (\\u0000)'
-  if (loneSurrogate.test(text)) return 'must not contain a lone UTF-16 surrogate (such as \\ud800)'
+  if (text.search(loneSurrogates) >= 0) return 'must not contain a lone UTF-16 surrogate (such as \\ud800)'
   return undefined
+}
+
+/**
+ * The same text as PostgreSQL can keep it, for text that is not ours to refuse (a webhook
+ * receiver's answer, an error message): NUL and each lone surrogate become U+FFFD, the
+ * replacement character, as an undecodable byte already does.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\ufffd').replace(loneSurrogates, '\ufffd')
 }
 
 const MAX_FOUND = 50

@@ -1,13 +1,13 @@
 import { type Kysely, sql } from 'kysely'
 import type PgBoss from 'pg-boss'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import { storableText } from '../catalogue/storable-text.js'
 import type { WebhookConfig } from '../config.js'
 import { isDatabaseUnavailable } from '../db/availability.js'
 import type { Database, DeliveryStatus } from '../db/schema.js'
 import { jobsWithin } from '../jobs.js'
 import { DELIVERY_QUEUE, queueDeliveries } from './delivery-jobs.js'
 import type { AttemptResult } from './sender.js'
-import { storableText } from './storable-text.js'
 
 /** One delivery as a job sends it. */
 export interface Delivery {
