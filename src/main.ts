@@ -7,6 +7,7 @@ import { projections } from '../projections/index.js'
 import { buildApp } from './api/app.js'
 import { countApiKeys, createApiKey } from './auth/api-keys.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { whileStartingAlone } from './db/start-up-lock.js'
 import { startJobQueue } from './jobs.js'
 import { ensureProjections } from './projector/generations.js'
 import { requestRebuild } from './projector/rebuild-jobs.js'
@@ -84,8 +85,11 @@ async function run(
   const { db } = runtime.database
   const store = createEventStore(db, catalogue, config.marketTz)
   const log = consoleLog(config)
-  parts.boss = await startJobQueue(runtime.url, log, role !== 'api', config.jobExpirySeconds)
-  await ensureProjections(db, projections)
+  parts.boss = await whileStartingAlone(runtime.url, async () => {
+    const boss = await startJobQueue(runtime.url, log, role !== 'api', config.jobExpirySeconds)
+    await ensureProjections(db, projections)
+    return boss
+  })
 
   if (runtime.embedded && !config.adminApiKey && (await countApiKeys(db)) === 0) {
     const key = await createApiKey(db, 'bootstrap admin', ['admin'])

@@ -29,9 +29,17 @@ beforeAll(async () => {
   }
   worker = await startService(env, ['worker'])
   api = await startService(env, ['api'])
-  await waitForOk(`${api.baseUrl}/ready`, startUpRoomMs)
-  for (let i = 0; i < 600 && !worker.output().includes('worker started'); i++) await sleep(100)
-  expect(worker.output()).toContain('worker started')
+  const started = api
+  await waitForOk(`${started.baseUrl}/ready`, startUpRoomMs).catch((error) => {
+    throw new Error(`${error} (exit code ${started.child.exitCode})\n${started.output().slice(-3000)}`)
+  })
+  const running = worker
+  for (let i = 0; i < 600 && !running.output().includes('worker started'); i++) await sleep(100)
+  if (!running.output().includes('worker started')) {
+    throw new Error(
+      `the worker did not start (exit code ${running.child.exitCode}):\n${running.output().slice(-3000)}`,
+    )
+  }
 }, 180_000)
 
 afterAll(async () => {
