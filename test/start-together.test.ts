@@ -38,7 +38,9 @@ describe('processes started at the same moment on a new database', () => {
       ])
       services.push(...started)
       const outcomes = await Promise.all(
-        started.map((service, i) => outcome(service, i % 2 === 0 ? 'worker started' : 'Market Timeline listening')),
+        started.map((service, i) =>
+          outcome(service, i % 2 === 0 ? 'worker started' : 'Market Timeline listening'),
+        ),
       )
       expect(outcomes).toEqual(['up', 'up', 'up', 'up'])
       for (const service of started) await service.stop('SIGTERM')
