@@ -2,7 +2,23 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { toFieldErrors } from '../catalogue/validation.js'
 import { isDatabaseUnavailable } from '../db/availability.js'
 import { isStatementTimeout } from '../db/connect.js'
-import { DomainError, type FieldError, TooManyInProgress } from '../errors.js'
+import {
+  ConcurrencyError,
+  Conflict,
+  DatabaseUnavailable,
+  DomainError,
+  type FieldError,
+  Forbidden,
+  IdConflict,
+  InvalidDate,
+  InvalidInput,
+  NotFound,
+  ReadModelBehind,
+  ReportNotReady,
+  TooManyInProgress,
+  Unauthorized,
+  UnsafeWebhookUrl,
+} from '../errors.js'
 
 /** RFC 9457 problem details. Every error the API returns has this shape. */
 export interface Problem {
@@ -30,20 +46,29 @@ const byStatus: Record<number, { type: string; title: string }> = {
   503: { type: problemType('unavailable'), title: 'Service unavailable' },
 }
 
-const domainTypes: Record<string, string> = {
-  ConcurrencyError: problemType('version-conflict'),
-  IdConflict: problemType('id-conflict'),
-  InvalidDate: problemType('invalid-date'),
-  InvalidInput: problemType('invalid-input'),
-  NotFound: problemType('not-found'),
-  Conflict: problemType('conflict'),
-  UnsafeWebhookUrl: problemType('unsafe-webhook-url'),
-  DatabaseUnavailable: problemType('database-unavailable'),
-  ReadModelBehind: problemType('read-model-behind'),
-  Unauthorized: problemType('unauthorized'),
-  Forbidden: problemType('forbidden'),
-  ReportNotReady: problemType('report-not-ready'),
-  TooManyInProgress: problemType('too-many-in-progress'),
+/** Problem types by error class; a subclass without an entry of its own takes its parent's. */
+const domainTypes = new Map<unknown, string>([
+  [ConcurrencyError, problemType('version-conflict')],
+  [IdConflict, problemType('id-conflict')],
+  [InvalidDate, problemType('invalid-date')],
+  [InvalidInput, problemType('invalid-input')],
+  [NotFound, problemType('not-found')],
+  [Conflict, problemType('conflict')],
+  [UnsafeWebhookUrl, problemType('unsafe-webhook-url')],
+  [DatabaseUnavailable, problemType('database-unavailable')],
+  [ReadModelBehind, problemType('read-model-behind')],
+  [Unauthorized, problemType('unauthorized')],
+  [Forbidden, problemType('forbidden')],
+  [ReportNotReady, problemType('report-not-ready')],
+  [TooManyInProgress, problemType('too-many-in-progress')],
+])
+
+export function domainTypeOf(error: DomainError): string {
+  for (let kind = error.constructor; kind !== DomainError; kind = Object.getPrototypeOf(kind)) {
+    const type = domainTypes.get(kind)
+    if (type) return type
+  }
+  return problemType('error')
 }
 
 export function problem(status: number, detail: string, errors?: readonly FieldError[]): Problem {
@@ -77,10 +102,8 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     })
   }
   if (error instanceof DomainError) {
-    const type =
-      domainTypes[error.constructor.name] ?? domainTypes[Object.getPrototypeOf(error.constructor).name]
     const body: Problem = {
-      type: type ?? problemType('error'),
+      type: domainTypeOf(error),
       title: error.title,
       status: error.status,
       detail: error.message,

@@ -47,7 +47,7 @@ export const Qualifier = Type.Union([Type.Literal('exact'), Type.Literal('over')
   description: 'exact, over (超过) or about (约)',
 })
 
-/** Validated by the `market-date` format (src/api/validation.ts), which rejects impossible dates. */
+/** Validated by the `market-date` format (src/catalogue/validation.ts), which rejects impossible dates. */
 export const MarketDateString = Type.String({
   format: 'market-date',
   maxLength: 40,
