@@ -1,11 +1,12 @@
 import { wireAddressChanges } from './address-changes.js'
-import { ApiError, getJson, isAbort, setApiKey } from './api.js'
+import { getJson } from './api.js'
 import { Directory } from './directory.js'
 import { createExplorer } from './explorer-state.js'
 import { wireLiveNews } from './live-news.js'
 import { wireMarketView } from './market-view.js'
 import { wireNameSearch } from './name-search.js'
 import { wirePointInTime } from './point-in-time.js'
+import { wireProblems } from './problems.js'
 import { Timeline } from './timeline.js'
 import { wireTimelineFilters } from './timeline-filters.js'
 
@@ -16,14 +17,14 @@ const namingTypes = new Set(['entity.registered', 'product.launched', 'alliance.
 const pricingTypes = new Set(['price.changed', 'product.launched', 'event.retracted', 'entity.registered'])
 
 const $ = (id) => document.getElementById(id)
-const ui = {
-  announcer: $('announcer'),
+const explorer = createExplorer()
+const problems = wireProblems({
   problem: $('problem'),
   keyForm: $('key-form'),
   keyInput: $('api-key'),
-}
-
-const explorer = createExplorer()
+  onKey: () => restart(),
+})
+const report = problems.report
 const restart = () => void start().catch(report)
 
 const timeline = new Timeline({
@@ -104,7 +105,7 @@ new ResizeObserver(([entry]) => {
 }).observe($('point-in-time'))
 
 async function start() {
-  hideProblem()
+  problems.hide()
   explorer.head = (await getJson('/v1/events/head')).position
   const named = Directory.load({ knownAt: explorer.view.knownAt, consistentWith: explorer.head }).then(
     (loaded) => {
@@ -148,30 +149,7 @@ $('go-latest').addEventListener('click', () => {
 })
 
 function announce(text) {
-  ui.announcer.textContent = text
+  $('announcer').textContent = text
 }
-
-// ── problems ────────────────────────────────────────────────────────────────
-
-function report(error) {
-  if (isAbort(error)) return
-  if (error instanceof ApiError && error.status === 401) {
-    ui.keyForm.hidden = false
-    ui.keyInput.focus()
-  }
-  ui.problem.hidden = false
-  ui.problem.textContent = `Something went wrong: ${error.message}`
-}
-
-function hideProblem() {
-  ui.problem.hidden = true
-}
-
-ui.keyForm.addEventListener('submit', (event) => {
-  event.preventDefault()
-  setApiKey(ui.keyInput.value.trim())
-  ui.keyForm.hidden = true
-  restart()
-})
 
 restart()
