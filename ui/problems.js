@@ -1,0 +1,30 @@
+import { ApiError, isAbort, setApiKey } from './api.js'
+
+/**
+ * What went wrong, said on the page; an answer of 401 asks for an API key, and a key given
+ * starts the explorer again (`onKey`). A request cancelled by a newer one is no problem.
+ */
+export function wireProblems({ problem, keyForm, keyInput, onKey }) {
+  function report(error) {
+    if (isAbort(error)) return
+    if (error instanceof ApiError && error.status === 401) {
+      keyForm.hidden = false
+      keyInput.focus()
+    }
+    problem.hidden = false
+    problem.textContent = `Something went wrong: ${error.message}`
+  }
+
+  function hide() {
+    problem.hidden = true
+  }
+
+  keyForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    setApiKey(keyInput.value.trim())
+    keyForm.hidden = true
+    onKey()
+  })
+
+  return { report, hide }
+}
