@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import { channels } from '../db/channels.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { headPosition } from '../store/sql/head.js'
@@ -67,7 +68,7 @@ export async function applyNextBatch(
       .where('generation', '=', generation)
       .execute()
     // Tells API processes, at commit, that cached answers may be out of date.
-    await sql`select pg_notify('mt_read_models', ${projection.name})`.execute(trx)
+    await sql`select pg_notify(${channels.readModels}, ${projection.name})`.execute(trx)
     return { applied: events.length, more, acquired: true, position: upTo }
   })
 }
