@@ -5,8 +5,8 @@ import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { headPosition } from '../store/sql/head.js'
 import { fullBatchEnd } from '../store/sql/positions.js'
-import { applyRetractions, changePointColumns, retractionsIn } from './change-points.js'
-import { generationSchema, type Projection } from './projection.js'
+import { applyRetractions, retractionsIn } from './change-points.js'
+import { changePointTables, generationSchema, type Projection } from './projection.js'
 
 export interface BatchResult {
   /** Events applied by this call; 0 when the generation was already at the head. */
@@ -112,10 +112,4 @@ export async function catchUp(
     total += result.applied
     if (!result.acquired || !result.more) return total
   }
-}
-
-function changePointTables(projection: Projection): string[] {
-  return Object.entries(projection.tables)
-    .filter(([, body]) => body.includes(changePointColumns))
-    .map(([table]) => table)
 }
