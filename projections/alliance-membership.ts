@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -37,10 +37,11 @@ export const allianceMembershipProjection = defineProjection<Tables>({
   name: 'alliance-membership',
   description: 'Alliances, their conveners and members, as of any date',
   tables: {
-    alliances: `(alliance text not null, name text not null, local_name text, conveners text[] not null,
-      summary text, ${changePointColumns})`,
-    membership_changes: `(alliance text not null, member text not null,
-      change text not null check (change in ('joined', 'left')), ${changePointColumns})`,
+    alliances:
+      changePointTable(`alliance text not null, name text not null, local_name text, conveners text[] not null,
+      summary text`),
+    membership_changes: changePointTable(`alliance text not null, member text not null,
+      change text not null check (change in ('joined', 'left'))`),
   },
   eventTypes: ['alliance.formed', 'alliance.member_joined', 'alliance.member_left'],
   indexes: [

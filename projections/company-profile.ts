@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -49,10 +49,12 @@ export const companyProfileProjection = defineProjection<Tables>({
   name: 'company-profile',
   description: "Companies' products, partnerships and stakes, as of any date",
   tables: {
-    company_products: `(company text not null, product text not null, name text not null, local_name text,
-      category text, launched_at timestamptz, ${changePointColumns})`,
-    company_relations: `(company text not null, kind text not null, counterpart text, parties text[], name text,
-      summary text, ${changePointColumns})`,
+    company_products:
+      changePointTable(`company text not null, product text not null, name text not null, local_name text,
+      category text, launched_at timestamptz`),
+    company_relations:
+      changePointTable(`company text not null, kind text not null, counterpart text, parties text[], name text,
+      summary text`),
   },
   eventTypes: ['product.launched', 'entity.registered', 'partnership.announced', 'stake.acquired'],
   indexes: [

@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -31,7 +31,9 @@ export const entitiesProjection = defineProjection<Tables>({
   name: 'entities',
   description: 'Names, kinds and owners of companies, products, alliances and institutions',
   tables: {
-    entities: `(slug text not null, kind text not null, name text not null, local_name text, owner text, category text, ${changePointColumns})`,
+    entities: changePointTable(
+      `slug text not null, kind text not null, name text not null, local_name text, owner text, category text`,
+    ),
   },
   eventTypes: ['entity.registered', 'product.launched', 'alliance.formed'],
   indexes: ['entities (slug, position)', 'entities (event_id)'],

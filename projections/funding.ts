@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -32,9 +32,10 @@ export const fundingProjection = defineProjection<Tables>({
   name: 'funding',
   description: 'Funding rounds, amounts, valuations and investors in valid-time order',
   tables: {
-    funding_rounds: `(company text not null, round text not null, amount_value text, amount_currency text,
+    funding_rounds:
+      changePointTable(`company text not null, round text not null, amount_value text, amount_currency text,
       valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
-      occurred_at text not null, precision text not null, ${changePointColumns})`,
+      occurred_at text not null, precision text not null`),
   },
   eventTypes: ['funding.round_closed'],
   indexes: [

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -34,8 +34,9 @@ export const priceListProjection = defineProjection<Tables>({
   name: 'price-list',
   description: 'Prices in effect per product and component, as of any date',
   tables: {
-    price_points: `(product text not null, component text not null, amount text not null, currency text not null,
-      unit text not null, previous_amount text, occurred_at text not null, precision text not null, ${changePointColumns})`,
+    price_points:
+      changePointTable(`product text not null, component text not null, amount text not null, currency text not null,
+      unit text not null, previous_amount text, occurred_at text not null, precision text not null`),
     price_keys: '(product text not null, component text not null, primary key (product, component))',
   },
   eventTypes: ['price.changed'],

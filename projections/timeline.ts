@@ -3,7 +3,7 @@ import type { Catalogue } from '../src/catalogue/catalogue.js'
 import type { EventSource, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
-  changePointColumns,
+  changePointTable,
   insertRows,
   knownAt,
   pointOf,
@@ -30,8 +30,9 @@ export const timelineProjection = defineProjection<Tables>({
   name: 'timeline',
   description: 'Every fact in valid-time order, with a one-line summary',
   tables: {
-    timeline: `(type text not null, subject text not null, occurred_at text not null, precision text not null,
-      data jsonb not null, source jsonb, ${changePointColumns})`,
+    timeline:
+      changePointTable(`type text not null, subject text not null, occurred_at text not null, precision text not null,
+      data jsonb not null, source jsonb`),
   },
   indexes: [
     'timeline (effective_from, position)',

@@ -1,7 +1,7 @@
 import { Command, type CommanderError } from 'commander'
 import { catalogue } from '../../events/index.js'
-import { lastPositionKnownAt } from '../reports/replay.js'
 import { createEventStore } from '../store/event-store.js'
+import { lastPositionKnownAt } from '../store/sql/known-at.js'
 import { marketDateProblem, parseMarketDate } from '../time/market-date.js'
 import { commandConfig, openForCommand } from './open.js'
 import { writeOut } from './write-out.js'

@@ -1,9 +1,12 @@
 import { type Kysely, sql } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import { channels } from '../db/channels.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
-import { applyRetractions, changePointColumns, retractionsIn } from './change-points.js'
-import { generationSchema, type Projection } from './projection.js'
+import { headPosition } from '../store/sql/head.js'
+import { fullBatchEnd } from '../store/sql/positions.js'
+import { applyRetractions, retractionsIn } from './change-points.js'
+import { changePointTables, generationSchema, type Projection } from './projection.js'
 
 export interface BatchResult {
   /** Events applied by this call; 0 when the generation was already at the head. */
@@ -65,7 +68,7 @@ export async function applyNextBatch(
       .where('generation', '=', generation)
       .execute()
     // Tells API processes, at commit, that cached answers may be out of date.
-    await sql`select pg_notify('mt_read_models', ${projection.name})`.execute(trx)
+    await sql`select pg_notify(${channels.readModels}, ${projection.name})`.execute(trx)
     return { applied: events.length, more, acquired: true, position: upTo }
   })
 }
@@ -85,13 +88,8 @@ async function readBatch(
     const events = await store.readLogAfter(after, batchSize, trx)
     return { events, upTo: events.at(-1)?.position ?? after, more: events.length === batchSize }
   }
-  // Appends are serialised, so every position at or below one visible now is already committed.
-  const { rows } = await sql<{ position: number }>`
-    select position from events where position > ${after} order by position offset ${batchSize - 1} limit 1
-  `.execute(trx)
-  const full = rows[0]?.position
-  const head = await sql<{ head: number }>`select coalesce(max(position), 0) as head from events`.execute(trx)
-  const upTo = full ?? head.rows[0]?.head ?? after
+  const full = await fullBatchEnd(trx, after, batchSize)
+  const upTo = full ?? (await headPosition(trx))
   if (upTo <= after) return { events: [], upTo: after, more: false }
   const types = [...projection.eventTypes, 'event.retracted']
   const events = await store.query({ after, upTo, types, limit: batchSize }, trx)
@@ -114,10 +112,4 @@ export async function catchUp(
     total += result.applied
     if (!result.acquired || !result.more) return total
   }
-}
-
-function changePointTables(projection: Projection): string[] {
-  return Object.entries(projection.tables)
-    .filter(([, body]) => body.includes(changePointColumns))
-    .map(([table]) => table)
 }

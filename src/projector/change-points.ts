@@ -6,12 +6,24 @@ import type { RecordedEvent } from '../catalogue/event-type.js'
  * (valid time), learned at `recorded_at` (transaction time), possibly retracted at
  * `retracted_at`, from the event at `position`. These columns are shared by every read model.
  */
-export const changePointColumns = `
+const changePointColumns = `
   effective_from timestamptz,
   recorded_at timestamptz not null,
   retracted_at timestamptz,
   position bigint not null,
   event_id uuid not null`
+
+/** A table declared as change points: the projector marks its rows retracted. */
+export interface ChangePointTable {
+  readonly changePoints: true
+  /** The `create table` body: the table's own columns, then the change-point columns. */
+  readonly body: string
+}
+
+/** Declares a change-point table from its own columns (`product text not null, …`). */
+export function changePointTable(columns: string): ChangePointTable {
+  return { changePoints: true, body: `(${columns}, ${changePointColumns})` }
+}
 
 export interface ChangePoint {
   effective_from: Date | string | null

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { lastPositionAtOrBelow } from '../store/sql/positions.js'
 
 /**
  * Waits until the live generations of `projections`, as `db` sees them, have applied every
@@ -19,10 +20,7 @@ export async function waitUntilApplied(
   timeoutMs = 10_000,
   log: Kysely<Database> = db,
 ): Promise<boolean> {
-  const { rows } = await sql<{ target: number }>`
-    select coalesce(max(position), 0) as target from events where position <= ${position}
-  `.execute(log)
-  const target = rows[0]?.target ?? 0
+  const target = await lastPositionAtOrBelow(log, position)
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const { rows: applied } = await sql<{ position: number | null }>`

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { generationSchema, type Projection, readSchema } from './projection.js'
+import { generationSchema, type Projection, readSchema, tableBody } from './projection.js'
 
 /**
  * Generations of a projection's tables. Generation n lives in schema `rm_<name>_g<n>`; the
@@ -36,8 +36,8 @@ export async function createGeneration(
 ): Promise<void> {
   const schema = generationSchema(projection.name, generation)
   await sql`create schema ${sql.id(schema)}`.execute(trx)
-  for (const [table, body] of Object.entries(projection.tables)) {
-    await sql`create table ${sql.id(schema, table)} ${sql.raw(body)}`.execute(trx)
+  for (const [table, definition] of Object.entries(projection.tables)) {
+    await sql`create table ${sql.id(schema, table)} ${sql.raw(tableBody(definition))}`.execute(trx)
   }
   for (const index of projection.indexes) {
     // Index definitions come from the projection's code, never from input.

@@ -1,5 +1,9 @@
 import type { Kysely } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { ChangePointTable } from './change-points.js'
+
+/** A table's `create table` body, `(column type, …)`, or a change-point table. */
+export type TableDefinition = string | ChangePointTable
 
 /**
  * A read model: its tables and how a batch of events changes them. The projector runs it in
@@ -12,11 +16,11 @@ export interface Projection<Tables = unknown> {
   readonly name: string
   readonly description: string
   /**
-   * Table name → `create table` body: `(column type, …)`. A body that includes
-   * `changePointColumns` makes a change-point table: the projector itself marks its rows
-   * retracted when an `event.retracted` names their event.
+   * Table name → `create table` body: `(column type, …)`, or `changePointTable(columns)` for a
+   * change-point table: the projector itself marks its rows retracted when an `event.retracted`
+   * names their event.
    */
-  readonly tables: Readonly<Record<string, string>>
+  readonly tables: Readonly<Record<string, TableDefinition>>
   /** Index definitions without the name: `price_points (product, component, effective_from)`. */
   readonly indexes: readonly string[]
   /**
@@ -26,6 +30,18 @@ export interface Projection<Tables = unknown> {
   readonly eventTypes?: readonly string[]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
   apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
+}
+
+/** The `create table` body of a table definition. */
+export function tableBody(definition: TableDefinition): string {
+  return typeof definition === 'string' ? definition : definition.body
+}
+
+/** The tables a projection declares as change-point tables. */
+export function changePointTables(projection: Projection): string[] {
+  return Object.entries(projection.tables)
+    .filter(([, definition]) => typeof definition !== 'string' && definition.changePoints)
+    .map(([table]) => table)
 }
 
 /** The schema whose views show a projection's live tables. */

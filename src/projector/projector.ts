@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { isDatabaseUnavailable } from '../db/availability.js'
+import { channels } from '../db/channels.js'
 import { listen } from '../db/listen.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
@@ -50,7 +51,7 @@ export function startProjector(options: ProjectorOptions): Projector {
   const runners = options.projections.map((projection) => runProjection(projection))
   const listener = listen(
     options.databaseUrl,
-    'mt_events',
+    channels.events,
     () => signal.wake(),
     (connected, error) => {
       // After a reconnection, catch up on whatever was appended while not listening.

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Kysely, sql } from 'kysely'
+import { channels } from '../db/channels.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { catchUp } from './catch-up.js'
@@ -89,7 +90,7 @@ async function swapIfCaughtUp(
     const views = Object.keys(projection.tables).map((table) => sql.id(readSchema(projection.name), table))
     await sql`lock table ${sql.join(views)} in access exclusive mode`.execute(trx)
     await pointViewsAt(trx, projection, generation)
-    await sql`select pg_notify('mt_read_models', ${projection.name})`.execute(trx)
+    await sql`select pg_notify(${channels.readModels}, ${projection.name})`.execute(trx)
     await trx
       .updateTable('projections')
       .set({ live_generation: generation, building_generation: null, rebuild_job_id: null })

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { logHead } from '../store/sql/head.js'
 
 export interface ProjectionStatus {
   readonly name: string
@@ -32,7 +33,7 @@ export async function projectionStatuses(db: Kysely<Database>): Promise<Projecti
   }>`
     select p.name, p.status, p.last_error, p.last_error_at, p.live_generation, p.building_generation,
            p.rebuild_job_id, live.position, building.position as rebuild_position,
-           (select coalesce(max(e.position), 0) from events e) as head
+           ${logHead} as head
       from projections p
       join projection_checkpoints live on live.name = p.name and live.generation = p.live_generation
       left join projection_checkpoints building on building.name = p.name and building.generation = p.building_generation

@@ -1,8 +1,11 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import type { Database } from '../db/schema.js'
+import { lastPositionKnownAt } from '../store/sql/known-at.js'
+import { type ReplayRow, readReplayPage } from '../store/sql/replay-pages.js'
+import { retractionsUpTo } from '../store/sql/retractions.js'
 import { describeParameters } from './parameters.js'
-import type { LogEntry, Report, ReportParameters } from './report.js'
+import type { Report, ReportParameters } from './report.js'
 
 /**
  * How far a replay has come, in positions of the log: positions number the events in recording
@@ -57,11 +60,19 @@ export async function replayReport(
 
   let state = report.initialState(parameters)
   let read = 0
-  let next: Promise<ReplayRow[]> | undefined = readPage(db, 0, cutoff, types, pageSize)
+  let next: Promise<ReplayRow[]> | undefined = readReplayPage(db, {
+    after: 0,
+    upTo: cutoff,
+    types,
+    limit: pageSize,
+  })
   while (next) {
     const page: ReplayRow[] = await next
     const last = page.at(-1)
-    next = last && page.length === pageSize ? readPage(db, last.position, cutoff, types, pageSize) : undefined
+    next =
+      last && page.length === pageSize
+        ? readReplayPage(db, { after: last.position, upTo: cutoff, types, limit: pageSize })
+        : undefined
     for (const row of page) {
       if ((retractions.get(row.id) ?? 0) > row.position) continue
       upcast(row)
@@ -79,34 +90,6 @@ export async function replayReport(
   }
 }
 
-interface ReplayRow extends LogEntry {
-  schemaVersion: number
-  data: unknown
-}
-
-/**
- * Only the columns a fold uses; effective_from as epoch milliseconds (a number, not a Date to
- * parse). jsonb arrives parsed.
- */
-async function readPage(
-  db: Kysely<Database>,
-  after: number,
-  cutoff: number,
-  types: readonly string[],
-  limit: number,
-): Promise<ReplayRow[]> {
-  const { rows } = await sql<ReplayRow>`
-    select position, id, type, subject, occurred_at as "occurredAt", precision,
-           (extract(epoch from effective_from) * 1000)::bigint as "effectiveAt",
-           schema_version as "schemaVersion", data
-      from events
-     where position > ${after} and position <= ${cutoff} and type = any(${types}::text[])
-     order by position
-     limit ${limit}
-  `.execute(db)
-  return rows
-}
-
 /** Data written under an older schema version is brought up to the current one, in place. */
 function upcasterOf(catalogue: Catalogue): (row: ReplayRow) => void {
   const current = new Map(catalogue.types.map((t) => [t.type, t.schemaVersion]))
@@ -115,35 +98,4 @@ function upcasterOf(catalogue: Catalogue): (row: ReplayRow) => void {
     row.data = catalogue.upcast(row.type, row.schemaVersion, row.data)
     row.schemaVersion = current.get(row.type) ?? row.schemaVersion
   }
-}
-
-/**
- * The last position recorded at or before `knownAt`. recorded_at never decreases in position
- * order, so the newest matching row, found walking the primary key backwards, is the answer.
- */
-export async function lastPositionKnownAt(db: Kysely<Database>, knownAt: Date): Promise<number> {
-  const row = await db
-    .selectFrom('events')
-    .select('position')
-    .where('recorded_at', '<=', knownAt)
-    .orderBy('position', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return row?.position ?? 0
-}
-
-/**
- * The events retracted at or before `cutoff`: each retracted id with the position of its last
- * retraction. A retraction counts only for an earlier event, as in the read models (the replay
- * compares positions); retracting a retraction changes nothing. Reads the retractions alone,
- * through the type index, and joins nothing: a join with the log would scan all of it.
- */
-async function retractionsUpTo(db: Kysely<Database>, cutoff: number): Promise<Map<string, number>> {
-  const { rows } = await sql<{ eventId: string; position: number }>`
-    select data->>'eventId' as "eventId", position
-      from events
-     where type = 'event.retracted' and position <= ${cutoff}
-     order by position
-  `.execute(db)
-  return new Map(rows.map((r) => [r.eventId.toLowerCase(), r.position]))
 }

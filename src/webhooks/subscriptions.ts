@@ -12,6 +12,7 @@ import type {
 } from '../db/schema.js'
 import { Conflict, InvalidInput, NotFound, UnsafeWebhookUrl } from '../errors.js'
 import { jobsWithin } from '../jobs.js'
+import { headPosition, logHead } from '../store/sql/head.js'
 import { resolveEndpoint, UnsafeUrl } from './address-guard.js'
 import { queueDeliveries } from './delivery-jobs.js'
 import { newSecret } from './signing.js'
@@ -100,7 +101,7 @@ export async function createSubscription(
       secret,
       previous_secret: null,
       previous_secret_until: null,
-      start_position: sql<number>`(select coalesce(max(position), 0) from events)`,
+      start_position: logHead,
       failing_since: null,
     })
     .returningAll()
@@ -388,10 +389,7 @@ export async function requestReplay(
           .where('recorded_at', '>=', from.since ?? new Date(0))
           .executeTakeFirst()
       )?.position
-    const head = await sql<{
-      head: number
-    }>`select coalesce(max(position), 0)::bigint as head from events`.execute(trx)
-    const to = head.rows[0]?.head ?? 0
+    const to = await headPosition(trx)
     const start = first ?? to + 1
     const replayId = randomUUID()
     await trx
