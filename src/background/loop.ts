@@ -10,7 +10,10 @@ export interface TurnEnd {
 }
 
 export interface Turn {
-  /** The work has gone well so far: an error later in the turn starts a new run of failures. */
+  /**
+   * The work has gone well so far: an error later in the turn starts a new run of failures.
+   * (It ends a run without `recovered`, which follows only a turn that returns.)
+   */
   succeeded(): void
 }
 
