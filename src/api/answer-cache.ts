@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { channels } from '../db/channels.js'
 import { listen } from '../db/listen.js'
 import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state.js'
 
@@ -120,7 +121,7 @@ export function listeningAnswerCache(
   const cache = new AnswerCache(replica, maxBytes)
   const listener = listen(
     databaseUrl,
-    'mt_read_models',
+    channels.readModels,
     () => cache.invalidate(),
     (connected) => cache.setListening(connected),
   )

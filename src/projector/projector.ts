@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely'
-import { isDatabaseUnavailable } from '../db/availability.js'
+import { startLoop } from '../background/loop.js'
+import { WakeSignal } from '../background/wake-signal.js'
 import { channels } from '../db/channels.js'
 import { listen } from '../db/listen.js'
 import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { catchUp } from './catch-up.js'
 import type { Projection } from './projection.js'
-import { WakeSignal } from './wake-signal.js'
 
 export interface ProjectorLog {
   info(obj: object, msg: string): void
@@ -46,9 +46,35 @@ export function startProjector(options: ProjectorOptions): Projector {
   const sweepMs = options.sweepMs ?? 1000
   const maxBackoffMs = options.maxBackoffMs ?? 60_000
   const signal = new WakeSignal()
-  let stopped = false
 
-  const runners = options.projections.map((projection) => runProjection(projection))
+  const loops = options.projections.map((projection) =>
+    startLoop({
+      signal,
+      step: async () => {
+        const seen = signal.mark()
+        const generation = await liveGeneration(db, projection.name)
+        if (generation !== undefined) await catchUp(db, store, projection, generation, batchSize)
+        return { rest: () => signal.wait(sweepMs, seen) }
+      },
+      backoff: { firstMs: 500, maxMs: maxBackoffMs },
+      // Not the projection's fault: try again soon, without backing off or marking it failing.
+      unavailableRetryMs: 1000,
+      wakeEndsPause: false,
+      quietOnceStopped: true,
+      failed: async (error, { unavailable, failures, retryInMs }) => {
+        if (unavailable) {
+          log.warn({ projection: projection.name, err: error }, 'database unavailable; retrying in 1 s')
+          return
+        }
+        log.error({ projection: projection.name, err: error, retryInMs }, 'projection failed')
+        await markFailing(db, projection.name, error, failures).catch(() => {})
+      },
+      recovered: async () => {
+        await markRunning(db, projection.name)
+        log.info({ projection: projection.name }, 'projection recovered')
+      },
+    }),
+  )
   const listener = listen(
     options.databaseUrl,
     channels.events,
@@ -60,48 +86,10 @@ export function startProjector(options: ProjectorOptions): Projector {
     },
   )
 
-  async function runProjection(projection: Projection): Promise<void> {
-    let failures = 0
-    while (!stopped) {
-      const seen = signal.mark()
-      try {
-        const generation = await liveGeneration(db, projection.name)
-        if (generation !== undefined) await catchUp(db, store, projection, generation, batchSize)
-        if (failures > 0) {
-          failures = 0
-          await markRunning(db, projection.name)
-          log.info({ projection: projection.name }, 'projection recovered')
-        }
-      } catch (error) {
-        if (stopped) return
-        if (isDatabaseUnavailable(error)) {
-          // Not the projection's fault: try again soon, without backing off or marking it failing.
-          log.warn({ projection: projection.name, err: error }, 'database unavailable; retrying in 1 s')
-          await sleepUnlessStopped(1000)
-          continue
-        }
-        failures++
-        const delay = Math.min(maxBackoffMs, 500 * 2 ** (failures - 1))
-        log.error({ projection: projection.name, err: error, retryInMs: delay }, 'projection failed')
-        await markFailing(db, projection.name, error, failures).catch(() => {})
-        await sleepUnlessStopped(delay)
-        continue
-      }
-      await signal.wait(sweepMs, seen)
-    }
-  }
-
-  async function sleepUnlessStopped(ms: number): Promise<void> {
-    const until = Date.now() + ms
-    while (!stopped && Date.now() < until) await signal.wait(Math.min(250, until - Date.now()), signal.mark())
-  }
-
   return {
     wake: () => signal.wake(),
     async stop() {
-      stopped = true
-      signal.wake()
-      await Promise.all(runners)
+      await Promise.all(loops.map((loop) => loop.stop()))
       await listener.close()
     },
   }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type PgBoss from 'pg-boss'
+import { channels } from '../db/channels.js'
 import type { Database } from '../db/schema.js'
 
 /**
@@ -19,7 +20,7 @@ export const deliveryQueue: PgBoss.Queue = {
 }
 
 /** Channel that wakes delivery workers when jobs are queued (NOTIFY is sent at commit). */
-export const DELIVERY_CHANNEL = 'mt_webhook_jobs'
+export const DELIVERY_CHANNEL = channels.webhookJobs
 
 export interface DeliveryJobData {
   readonly deliveryId: string

@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely'
 import type PgBoss from 'pg-boss'
+import { startLoop } from '../background/loop.js'
+import { WakeSignal } from '../background/wake-signal.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
-import { isDatabaseUnavailable } from '../db/availability.js'
+import { channels } from '../db/channels.js'
 import { listen } from '../db/listen.js'
 import type { Database } from '../db/schema.js'
 import { jobsWithin } from '../jobs.js'
-import { WakeSignal } from '../projector/wake-signal.js'
 import type { EventStore } from '../store/event-store.js'
 import { queueDeliveries } from './delivery-jobs.js'
 import { type MatchableEvent, matches, type SubscriptionFilter, subscriptionFilter } from './matching.js'
@@ -48,35 +49,29 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   const signal = new WakeSignal()
   const listener = listen(
     options.databaseUrl,
-    'mt_events',
+    channels.events,
     () => signal.wake(),
     (connected) => connected && signal.wake(),
   )
-  let running = true
-
-  const loop = (async () => {
-    let failures = 0
-    while (running) {
+  const loop = startLoop({
+    signal,
+    step: async () => {
       const mark = signal.mark()
-      try {
-        const moved = (await dispatchNextBatch(options)) || (await advanceReplay(options))
-        failures = 0
-        if (!moved) await signal.wait(1000, mark)
-      } catch (error) {
-        failures++
-        if (isDatabaseUnavailable(error))
-          log.warn({ err: error }, 'webhook dispatcher waiting for the database')
-        else log.error({ err: error }, 'webhook dispatcher failed; retrying')
-        await signal.wait(Math.min(500 * 2 ** failures, 30_000), signal.mark())
-      }
-    }
-  })()
+      const moved = (await dispatchNextBatch(options)) || (await advanceReplay(options))
+      return moved ? {} : { rest: () => signal.wait(1000, mark) }
+    },
+    backoff: { firstMs: 1000, maxMs: 30_000 },
+    wakeEndsPause: true,
+    quietOnceStopped: false,
+    failed: (error, { unavailable }) => {
+      if (unavailable) log.warn({ err: error }, 'webhook dispatcher waiting for the database')
+      else log.error({ err: error }, 'webhook dispatcher failed; retrying')
+    },
+  })
 
   return {
     async stop() {
-      running = false
-      signal.wake()
-      await loop
+      await loop.stop()
       await listener.close()
     },
   }

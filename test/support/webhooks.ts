@@ -1,7 +1,7 @@
 import { expect } from 'vitest'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import type { DeliveryRecord } from '../../src/webhooks/subscriptions.js'
+import type { DeliveryRecord } from '../../src/webhooks/schemas/delivery.js'
 import type { TestApp } from './app.js'
 
 export type DeliveryLog = DeliveryRecord[]

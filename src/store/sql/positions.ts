@@ -17,6 +17,19 @@ export async function fullBatchEnd(
   return rows[0]?.position
 }
 
+/** The first position recorded at or after `since`; undefined when none is. */
+export async function firstPositionRecordedSince(
+  db: Kysely<Database>,
+  since: Date,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.min('position').as('position'))
+    .where('recorded_at', '>=', since)
+    .executeTakeFirst()
+  return row?.position ?? undefined
+}
+
 /**
  * The last position of a real event at or below `position` (0 when there is none): a position
  * never committed (a rolled-back append, or beyond the head) stands for the event before it.
