@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { Query } from '../queries/query.js'
 
 /**
  * A read model: its tables and how a batch of events changes them. The projector runs it in
@@ -26,6 +27,8 @@ export interface Projection<Tables = unknown> {
   readonly eventTypes?: readonly string[]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
   apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
+  /** What the read model answers over HTTP, registered by the API in this order. */
+  readonly queries?: readonly Query[]
 }
 
 /** The schema whose views show a projection's live tables. */
