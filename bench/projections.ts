@@ -141,7 +141,14 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const { db, store } = log
   const adminKey = `bench-admin-${randomUUID()}`
   const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: adminKey })
-  const app = await buildApp({ config, database: db.handle, catalogue, store, databaseUrl: db.url })
+  const app = await buildApp({
+    config,
+    database: db.handle,
+    catalogue,
+    projections,
+    store,
+    databaseUrl: db.url,
+  })
   await sleep(500) // lets the answer cache's LISTEN connect
   app.get('/bench/trivial', async () => ({ ok: true }))
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type Static, Type } from 'typebox'
 import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
@@ -8,6 +9,9 @@ import {
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
+import { Instant, NullableString } from '../src/queries/answer-fields.js'
+import { knownAtOnly } from '../src/queries/parameters.js'
+import { defineQuery } from '../src/queries/query.js'
 
 /**
  * Who is who: the name, kind and owner of every entity, from entity.registered,
@@ -26,21 +30,6 @@ interface EntityRow extends ChangePoint {
 interface Tables {
   entities: EntityRow
 }
-
-export const entitiesProjection = defineProjection<Tables>({
-  name: 'entities',
-  description: 'Names, kinds and owners of companies, products, alliances and institutions',
-  tables: {
-    entities: changePointTable(
-      `slug text not null, kind text not null, name text not null, local_name text, owner text, category text`,
-    ),
-  },
-  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed'],
-  indexes: ['entities (slug, position)', 'entities (event_id)'],
-  async apply(db, events) {
-    await insertRows(db, 'entities', events.flatMap(entityRowOf))
-  },
-})
 
 function entityRowOf(event: RecordedEvent): EntityRow[] {
   const d = event.data as Record<string, string | undefined>
@@ -66,13 +55,14 @@ function entityRowOf(event: RecordedEvent): EntityRow[] {
   }
 }
 
-export interface EntityName {
-  readonly slug: string
-  readonly kind: string
-  readonly name: string
-  readonly localName: string | null
-  readonly owner: string | null
-}
+export const EntitySchema = Type.Object({
+  slug: Type.String(),
+  kind: Type.String({ description: 'company, product, alliance, investor, institution' }),
+  name: Type.String(),
+  localName: NullableString,
+  owner: Type.Union([Type.String(), Type.Null()], { description: "A product's company" }),
+})
+export type EntityName = Static<typeof EntitySchema>
 
 /** Every entity's latest name known at `at`. */
 export async function entityNamesKnownAt<DB>(db: Kysely<DB>, at: Date): Promise<Map<string, EntityName>> {
@@ -129,3 +119,40 @@ export function entityNames(slugs: RawBuilder<unknown>, at: Date): RawBuilder<st
      order by s.n
   )`
 }
+
+const listEntities = defineQuery({
+  operationId: 'listEntities',
+  path: '/v1/entities',
+  summary: 'Every company, product, alliance, investor and institution, by its latest name',
+  description:
+    'Names are identities, not market states: each entity as last registered by `knownAt`, whatever the ' +
+    'valid time. Sorted by name.',
+  querystring: knownAtOnly,
+  answer: Type.Object({ knownAt: Instant, entities: Type.Array(EntitySchema) }),
+  readModels: ['entities'],
+  cache: 'always',
+  async run({ db, at, cached }) {
+    const entities = await cached(async () =>
+      [...(await entityNamesKnownAt(db, at.knownAt)).values()].sort(
+        (a, b) => a.name.localeCompare(b.name, 'en') || a.slug.localeCompare(b.slug),
+      ),
+    )
+    return { knownAt: at.knownAt.toISOString(), entities }
+  },
+})
+
+export const entitiesProjection = defineProjection<Tables>({
+  name: 'entities',
+  description: 'Names, kinds and owners of companies, products, alliances and institutions',
+  tables: {
+    entities: changePointTable(
+      `slug text not null, kind text not null, name text not null, local_name text, owner text, category text`,
+    ),
+  },
+  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed'],
+  indexes: ['entities (slug, position)', 'entities (event_id)'],
+  async apply(db, events) {
+    await insertRows(db, 'entities', events.flatMap(entityRowOf))
+  },
+  queries: [listEntities],
+})

@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely'
+import { type Static, Type } from 'typebox'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import { Slug } from '../src/catalogue/fields.js'
 import {
   type ChangePoint,
   changePointTable,
@@ -8,6 +10,10 @@ import {
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
+import { Instant } from '../src/queries/answer-fields.js'
+import { endOfDate, startOfDate } from '../src/queries/market-dates.js'
+import { asOfAndKnownAt, ValidFrom, ValidTo } from '../src/queries/parameters.js'
+import { defineQuery } from '../src/queries/query.js'
 import { entityName, entityNames } from './entities.js'
 
 /** Funding rounds from funding.round_closed, one change point per round. */
@@ -27,26 +33,6 @@ export interface FundingRoundRow extends ChangePoint {
 interface Tables {
   funding_rounds: FundingRoundRow
 }
-
-export const fundingProjection = defineProjection<Tables>({
-  name: 'funding',
-  description: 'Funding rounds, amounts, valuations and investors in valid-time order',
-  tables: {
-    funding_rounds:
-      changePointTable(`company text not null, round text not null, amount_value text, amount_currency text,
-      valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
-      occurred_at text not null, precision text not null`),
-  },
-  eventTypes: ['funding.round_closed'],
-  indexes: [
-    'funding_rounds (company, effective_from, position)',
-    'funding_rounds (effective_from, position)',
-    'funding_rounds (event_id)',
-  ],
-  async apply(db, events) {
-    await insertRows(db, 'funding_rounds', events.flatMap(fundingRoundRowsOf))
-  },
-})
 
 interface RoundData {
   round: string
@@ -75,27 +61,24 @@ export function fundingRoundRowsOf(event: RecordedEvent): FundingRoundRow[] {
   ]
 }
 
-export interface Amount {
-  readonly value: string
-  readonly currency: string
-}
+const Amount = Type.Object({ value: Type.String(), currency: Type.String() })
 
-export interface Valuation extends Amount {
-  readonly qualifier: string
-}
-
-export interface FundingRound {
-  readonly company: string
-  readonly companyName: string
-  readonly round: string
-  readonly amount: Amount | null
-  readonly valuation: Valuation | null
-  readonly investors: { readonly investor: string; readonly name: string }[]
-  readonly occurredAt: string
-  readonly precision: string
-  readonly effectiveFrom: string
-  readonly eventId: string
-}
+export const FundingRoundSchema = Type.Object({
+  company: Type.String(),
+  companyName: Type.String(),
+  round: Type.String(),
+  amount: Type.Union([Amount, Type.Null()]),
+  valuation: Type.Union([
+    Type.Object({ value: Type.String(), currency: Type.String(), qualifier: Type.String() }),
+    Type.Null(),
+  ]),
+  investors: Type.Array(Type.Object({ investor: Type.String(), name: Type.String() })),
+  occurredAt: Type.String(),
+  precision: Type.String(),
+  effectiveFrom: Instant,
+  eventId: Type.String({ format: 'uuid' }),
+})
+export type FundingRound = Static<typeof FundingRoundSchema>
 
 interface RoundRow extends Omit<FundingRoundRow, 'effective_from'> {
   effective_from: Date
@@ -150,3 +133,49 @@ function fundingRoundOf(r: RoundRow): FundingRound {
     eventId: r.event_id,
   }
 }
+
+const listFundingRounds = defineQuery({
+  operationId: 'listFundingRounds',
+  path: '/v1/funding',
+  summary: 'Funding rounds in valid-time order',
+  querystring: {
+    ...asOfAndKnownAt,
+    from: Type.Optional(ValidFrom),
+    to: Type.Optional(ValidTo),
+    company: Type.Optional(Slug),
+  },
+  answer: Type.Object({ asOf: Instant, knownAt: Instant, rounds: Type.Array(FundingRoundSchema) }),
+  readModels: ['funding', 'entities'],
+  cache: 'when-asOf-given',
+  async run({ db, at, marketTz, cached }, { query: { from, to, company } }) {
+    const query = {
+      ...at,
+      ...(from ? { from: startOfDate('from', from, marketTz) } : {}),
+      ...(to ? { to: endOfDate('to', to, marketTz) } : {}),
+      ...(company ? { company } : {}),
+    }
+    const rounds = await cached(() => fundingRounds(db, query))
+    return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), rounds }
+  },
+})
+
+export const fundingProjection = defineProjection<Tables>({
+  name: 'funding',
+  description: 'Funding rounds, amounts, valuations and investors in valid-time order',
+  tables: {
+    funding_rounds:
+      changePointTable(`company text not null, round text not null, amount_value text, amount_currency text,
+      valuation_value text, valuation_currency text, valuation_qualifier text, investors text[] not null,
+      occurred_at text not null, precision text not null`),
+  },
+  eventTypes: ['funding.round_closed'],
+  indexes: [
+    'funding_rounds (company, effective_from, position)',
+    'funding_rounds (effective_from, position)',
+    'funding_rounds (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'funding_rounds', events.flatMap(fundingRoundRowsOf))
+  },
+  queries: [listFundingRounds],
+})

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { AllianceSchema } from '../src/api/read-model-schemas.js'
+import { AllianceSchema } from '../projections/alliance-membership/schemas.js'
 import { fromUnits, toUnits } from '../src/reports/decimal.js'
 import {
   byEffectiveTime,

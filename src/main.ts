@@ -124,6 +124,7 @@ async function run(
       ...(runtime.readDatabase ? { readDatabase: runtime.readDatabase } : {}),
       reportDatabase: runtime.reportDatabase,
       catalogue,
+      projections,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),
       requestReport: reportRequester(db, boss, { jobsPerCaller: config.reports.jobsPerCaller }),

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { allianceRowsOf, membershipChangesOf } from '../projections/alliance-membership.js'
-import {
-  companyProductRowsOf,
-  companyRelationRowsOf,
-  latestValuationOf,
-} from '../projections/company-profile.js'
+import { allianceRowsOf, membershipChangesOf } from '../projections/alliance-membership/index.js'
+import { companyProductRowsOf, companyRelationRowsOf } from '../projections/company-profile/index.js'
+import { latestValuationOf } from '../projections/company-profile/read.js'
 import { type FundingRound, fundingRoundRowsOf } from '../projections/funding.js'
 import type { RecordedEvent } from '../src/catalogue/event-type.js'
 

@@ -13,6 +13,7 @@ import { bodyAjv, compileRequestValidator, parameterAjv } from '../catalogue/val
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
+import type { Projection } from '../projector/projection.js'
 import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
@@ -26,7 +27,7 @@ import { eventRoutes } from './routes/events.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
-import { readModelRoutes } from './routes/read-models.js'
+import { queryRoutes } from './routes/queries.js'
 import { reportRoutes } from './routes/reports.js'
 import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
@@ -55,6 +56,8 @@ export interface AppDependencies {
    */
   readonly reportDatabase?: DatabaseHandle
   readonly catalogue: Catalogue
+  /** The read models whose queries the API answers; none without. */
+  readonly projections?: readonly Projection[]
   /** Defaults to the PostgreSQL store on `database`. */
   readonly store?: EventStore
   /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
@@ -78,6 +81,7 @@ export async function buildApp({
   readDatabase,
   reportDatabase,
   catalogue,
+  projections = [],
   store,
   requestRebuild,
   requestReport,
@@ -189,7 +193,8 @@ export async function buildApp({
     : undefined
   if (answers) app.addHook('onClose', () => answers.close())
   app.decorate('answerCache', answers?.cache)
-  await app.register(readModelRoutes, {
+  await app.register(queryRoutes, {
+    projections,
     ...(answers ? { cache: answers.cache } : {}),
     db: reads,
     primary: database.db,

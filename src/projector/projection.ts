@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { Query } from '../queries/query.js'
 import type { ChangePointTable } from './change-points.js'
 
 /** A table's `create table` body, `(column type, …)`, or a change-point table. */
@@ -30,6 +31,8 @@ export interface Projection<Tables = unknown> {
   readonly eventTypes?: readonly string[]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
   apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
+  /** What the read model answers over HTTP, registered by the API in this order. */
+  readonly queries?: readonly Query[]
 }
 
 /** The `create table` body of a table definition. */

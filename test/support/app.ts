@@ -84,6 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database: database.handle,
     readDatabase: reads,
     catalogue,
+    projections,
     store,
     databaseUrl: database.url,
     ...(queue ? { jobs: queue } : {}),

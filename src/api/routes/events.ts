@@ -4,11 +4,19 @@ import { Type } from 'typebox'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import { appendRequestSchema, Uuid } from '../../catalogue/envelope.js'
 import type { RecordedEvent } from '../../catalogue/event-type.js'
-import { InvalidInput, NotFound } from '../../errors.js'
+import { resolveTypes } from '../../catalogue/type-filter.js'
+import { NotFound } from '../../errors.js'
+import {
+  AfterPosition,
+  Limit,
+  SubjectFilter,
+  TypeFilter,
+  ValidFrom,
+  ValidTo,
+} from '../../queries/parameters.js'
 import type { EventStore, LogFilter } from '../../store/event-store.js'
 import { marketDateAt } from '../../time/market-date.js'
 import { CallerSlots, callerOf } from '../caller-slots.js'
-import { AfterPosition, Limit, SubjectFilter, TypeFilter, ValidFrom, ValidTo } from '../parameters.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
@@ -182,21 +190,6 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
       return { events, next: nextCursor(events, limit) }
     },
   )
-}
-
-/** `type=price.*,entity.registered` as exact type names. A pattern that names no type is an error. */
-export function resolveTypes(catalogue: Catalogue, filter: string): string[] {
-  const names = new Set<string>()
-  for (const pattern of filter.split(',')) {
-    const matched = catalogue.typesMatching(pattern)
-    if (matched.length === 0) {
-      throw new InvalidInput(`type '${pattern}' matches no event type in the catalogue`, [
-        { path: '/type', message: `'${pattern}' matches no event type` },
-      ])
-    }
-    for (const name of matched) names.add(name)
-  }
-  return [...names]
 }
 
 function nextCursor(events: readonly RecordedEvent[], limit: number): number | null {

@@ -1,74 +1,11 @@
 import { type Kysely, sql } from 'kysely'
-import type { Catalogue } from '../src/catalogue/catalogue.js'
-import type { EventSource, RecordedEvent } from '../src/catalogue/event-type.js'
-import {
-  type ChangePoint,
-  changePointTable,
-  insertRows,
-  knownAt,
-  pointOf,
-} from '../src/projector/change-points.js'
-import { defineProjection } from '../src/projector/projection.js'
-import type { Precision } from '../src/time/market-date.js'
-import { entityNamesKnownAt, nameLookupOf } from './entities.js'
-
-/** Every event in valid-time order, as it was known at any time; summaries are written at query time. */
-interface TimelineRow extends ChangePoint {
-  type: string
-  subject: string
-  occurred_at: string
-  precision: string
-  data: unknown
-  source: unknown
-}
-
-interface Tables {
-  timeline: TimelineRow
-}
-
-export const timelineProjection = defineProjection<Tables>({
-  name: 'timeline',
-  description: 'Every fact in valid-time order, with a one-line summary',
-  tables: {
-    timeline:
-      changePointTable(`type text not null, subject text not null, occurred_at text not null, precision text not null,
-      data jsonb not null, source jsonb`),
-  },
-  indexes: [
-    'timeline (effective_from, position)',
-    'timeline (subject, effective_from, position)',
-    'timeline (event_id)',
-  ],
-  async apply(db, events) {
-    await insertRows(db, 'timeline', events.map(timelineRowOf))
-  },
-})
-
-function timelineRowOf(event: RecordedEvent): TimelineRow {
-  return {
-    type: event.type,
-    subject: event.subject,
-    occurred_at: event.occurredAt,
-    precision: event.precision,
-    data: event.data,
-    source: event.source ?? null,
-    ...pointOf(event),
-  }
-}
-
-export interface TimelineEntry {
-  readonly eventId: string
-  readonly position: number
-  readonly type: string
-  readonly subject: string
-  readonly occurredAt: string
-  readonly precision: Precision
-  readonly effectiveFrom: string
-  readonly recordedAt: string
-  readonly summary: string
-  readonly data: unknown
-  readonly source?: EventSource
-}
+import type { Catalogue } from '../../src/catalogue/catalogue.js'
+import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.js'
+import { knownAt } from '../../src/projector/change-points.js'
+import type { Precision } from '../../src/time/market-date.js'
+import { entityNamesKnownAt, nameLookupOf } from '../entities.js'
+import type { TimelineRow } from './index.js'
+import type { TimelineEntry, TimelinePeriod } from './schemas.js'
 
 export interface TimelineQuery {
   readonly knownAt: Date
@@ -137,15 +74,6 @@ export async function timelinePage<DB>(
       ...(event.source ? { source: event.source } : {}),
     }
   })
-}
-
-export interface TimelinePeriod {
-  /** `2024-05`, or `2024` for the facts dated only to that year. */
-  readonly period: string
-  readonly precision: 'year' | 'month'
-  /** The period's first instant in the market time zone. */
-  readonly from: string
-  readonly count: number
 }
 
 export type TimelinePeriodsQuery = Omit<TimelineQuery, 'limit' | 'after'> & { readonly timeZone: string }

@@ -1,122 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import type { RecordedEvent } from '../src/catalogue/event-type.js'
-import {
-  type ChangePoint,
-  changePointTable,
-  insertRows,
-  knownAt,
-  pointOf,
-} from '../src/projector/change-points.js'
-import { defineProjection } from '../src/projector/projection.js'
-import { entityKnownAt } from './entities.js'
-
-/**
- * Alliances and who is in them, as change points: the formation (name, conveners) from
- * alliance.formed, and one membership change per founding member, join or departure.
- */
-export interface AllianceRow extends ChangePoint {
-  alliance: string
-  name: string
-  local_name: string | null
-  conveners: string[]
-  summary: string | null
-}
-
-export interface MembershipChangeRow extends ChangePoint {
-  alliance: string
-  member: string
-  change: 'joined' | 'left'
-}
-
-interface Tables {
-  alliances: AllianceRow
-  membership_changes: MembershipChangeRow
-}
-
-export const allianceMembershipProjection = defineProjection<Tables>({
-  name: 'alliance-membership',
-  description: 'Alliances, their conveners and members, as of any date',
-  tables: {
-    alliances:
-      changePointTable(`alliance text not null, name text not null, local_name text, conveners text[] not null,
-      summary text`),
-    membership_changes: changePointTable(`alliance text not null, member text not null,
-      change text not null check (change in ('joined', 'left'))`),
-  },
-  eventTypes: ['alliance.formed', 'alliance.member_joined', 'alliance.member_left'],
-  indexes: [
-    'alliances (alliance, effective_from, position)',
-    'alliances using gin (conveners)',
-    'alliances (event_id)',
-    'membership_changes (alliance, member, effective_from, position)',
-    'membership_changes (member)',
-    'membership_changes (event_id)',
-  ],
-  async apply(db, events) {
-    await insertRows(db, 'alliances', events.flatMap(allianceRowsOf))
-    await insertRows(db, 'membership_changes', events.flatMap(membershipChangesOf))
-  },
-})
-
-interface FormedData {
-  name: string
-  localName?: string
-  conveners: string[]
-  members: string[]
-  summary?: string
-}
-
-export function allianceRowsOf(event: RecordedEvent): AllianceRow[] {
-  if (event.type !== 'alliance.formed') return []
-  const d = event.data as FormedData
-  return [
-    {
-      alliance: event.subject,
-      name: d.name,
-      local_name: d.localName ?? null,
-      conveners: d.conveners,
-      summary: d.summary ?? null,
-      ...pointOf(event),
-    },
-  ]
-}
-
-/** The founding members join at the formation's effective time. */
-export function membershipChangesOf(event: RecordedEvent): MembershipChangeRow[] {
-  const change = (member: string, kind: 'joined' | 'left'): MembershipChangeRow => ({
-    alliance: event.subject,
-    member,
-    change: kind,
-    ...pointOf(event),
-  })
-  switch (event.type) {
-    case 'alliance.formed':
-      return (event.data as FormedData).members.map((member) => change(member, 'joined'))
-    case 'alliance.member_joined':
-      return [change((event.data as { member: string }).member, 'joined')]
-    case 'alliance.member_left':
-      return [change((event.data as { member: string }).member, 'left')]
-    default:
-      return []
-  }
-}
-
-export interface AllianceMember {
-  readonly member: string
-  readonly name: string
-  /** Start of the current membership: the first join after the member last left. */
-  readonly since: string
-}
-
-export interface AllianceAsOf {
-  readonly alliance: string
-  readonly name: string
-  readonly localName: string | null
-  readonly conveners: string[]
-  readonly members: AllianceMember[]
-  readonly formedAt: string
-  readonly eventId: string
-}
+import { knownAt } from '../../src/projector/change-points.js'
+import { entityKnownAt } from '../entities.js'
+import type { AllianceAsOf, AllianceMembership } from './schemas.js'
 
 interface MembershipQuery {
   readonly asOf: Date
@@ -215,14 +100,6 @@ function groupAlliances(rows: readonly AllianceMemberRow[]): AllianceAsOf[] {
     }
   }
   return [...alliances.values()]
-}
-
-export interface AllianceMembership {
-  readonly alliance: string
-  readonly name: string
-  readonly role: 'convener' | 'member'
-  /** A convener's formation date; a member's start of current membership. */
-  readonly since: string
 }
 
 interface MembershipRow {

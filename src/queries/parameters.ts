@@ -61,3 +61,16 @@ export const PrecisionFilter = Type.String({
   description: 'Comma-separated precisions of occurredAt: `year`, `month`, `day`, `instant`.',
   examples: ['month,day,instant'],
 })
+
+/** The point in time of a query that takes both times; spread where they appear in the document. */
+export const asOfAndKnownAt = {
+  asOf: Type.Optional(AsOf),
+  knownAt: Type.Optional(KnownAt),
+  consistentWith: Type.Optional(ConsistentWith),
+}
+
+/** The point in time of a query that takes transaction time only (names, histories, the timeline). */
+export const knownAtOnly = {
+  knownAt: Type.Optional(KnownAt),
+  consistentWith: Type.Optional(ConsistentWith),
+}

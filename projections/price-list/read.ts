@@ -1,93 +1,8 @@
 import { type Kysely, sql } from 'kysely'
-import type { RecordedEvent } from '../src/catalogue/event-type.js'
-import {
-  type ChangePoint,
-  changePointTable,
-  insertRows,
-  knownAt,
-  pointOf,
-} from '../src/projector/change-points.js'
-import { defineProjection } from '../src/projector/projection.js'
-import { entityKnownAt } from './entities.js'
-
-/**
- * Prices per product and component, as change points from price.changed. A change's
- * previousAmount also tells the price in effect before it, since an unknown date.
- */
-interface PricePoint extends ChangePoint {
-  product: string
-  component: string
-  amount: string
-  currency: string
-  unit: string
-  previous_amount: string | null
-  occurred_at: string
-  precision: string
-}
-
-interface Tables {
-  price_points: PricePoint
-  price_keys: { product: string; component: string }
-}
-
-export const priceListProjection = defineProjection<Tables>({
-  name: 'price-list',
-  description: 'Prices in effect per product and component, as of any date',
-  tables: {
-    price_points:
-      changePointTable(`product text not null, component text not null, amount text not null, currency text not null,
-      unit text not null, previous_amount text, occurred_at text not null, precision text not null`),
-    price_keys: '(product text not null, component text not null, primary key (product, component))',
-  },
-  eventTypes: ['price.changed'],
-  indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
-  async apply(db, events) {
-    const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)
-    await insertRows(db, 'price_points', points)
-    if (points.length) {
-      const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
-      await sql`
-        insert into price_keys
-        select distinct product, component from jsonb_to_recordset(${keys}::jsonb) as k(product text, component text)
-        on conflict do nothing
-      `.execute(db)
-    }
-  },
-})
-
-function pricePointOf(event: RecordedEvent): PricePoint {
-  const d = event.data as {
-    component: string
-    amount: string
-    currency: string
-    unit: string
-    previousAmount?: string
-  }
-  return {
-    product: event.subject,
-    component: d.component,
-    amount: d.amount,
-    currency: d.currency,
-    unit: d.unit,
-    previous_amount: d.previousAmount ?? null,
-    occurred_at: event.occurredAt,
-    precision: event.precision,
-    ...pointOf(event),
-  }
-}
-
-export interface PriceInEffect {
-  readonly product: string
-  readonly productName: string
-  readonly company: string | null
-  readonly component: string
-  readonly amount: string
-  readonly currency: string
-  readonly unit: string
-  /** null: in effect since a date the sources do not give (known from a later change's previousAmount). */
-  readonly effectiveFrom: string | null
-  readonly eventId: string
-}
+import { knownAt } from '../../src/projector/change-points.js'
+import { entityKnownAt } from '../entities.js'
+import type { PricePoint } from './index.js'
+import type { PriceChange, PriceInEffect } from './schemas.js'
 
 interface PriceRow {
   product: string
@@ -170,20 +85,6 @@ function priceInEffect(r: PriceRow): PriceInEffect {
     effectiveFrom: r.effective_from?.toISOString() ?? null,
     eventId: r.event_id as string,
   }
-}
-
-export interface PriceChange {
-  readonly component: string
-  readonly amount: string
-  readonly previousAmount: string | null
-  readonly currency: string
-  readonly unit: string
-  readonly occurredAt: string
-  readonly precision: string
-  readonly effectiveFrom: string
-  readonly recordedAt: string
-  readonly eventId: string
-  readonly position: number
 }
 
 /** A product's price changes in valid-time order, as known at `knownAt`. */

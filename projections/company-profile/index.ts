@@ -1,0 +1,110 @@
+import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
+import { defineProjection } from '../../src/projector/projection.js'
+import { getCompanyProfile } from './queries.js'
+
+/**
+ * What a company owns and whom it deals with, as change points: its products (launched, or
+ * registered with it as owner) and its partnerships and stakes, a stake seen from both sides.
+ * Funding and alliances are read from their own read models.
+ */
+export interface CompanyProductRow extends ChangePoint {
+  company: string
+  product: string
+  name: string
+  local_name: string | null
+  category: string | null
+  /** The launch's effective time; null for a registration, which gives no launch date. */
+  launched_at: string | null
+}
+
+export type RelationKind = 'partnership' | 'stake-held' | 'stake-received'
+
+export interface CompanyRelationRow extends ChangePoint {
+  company: string
+  kind: RelationKind
+  /** The other side of a stake. */
+  counterpart: string | null
+  /** Every party of a partnership, the company included. */
+  parties: string[] | null
+  name: string | null
+  summary: string | null
+}
+
+interface Tables {
+  company_products: CompanyProductRow
+  company_relations: CompanyRelationRow
+}
+
+export const companyProfileProjection = defineProjection<Tables>({
+  name: 'company-profile',
+  description: "Companies' products, partnerships and stakes, as of any date",
+  tables: {
+    company_products:
+      changePointTable(`company text not null, product text not null, name text not null, local_name text,
+      category text, launched_at timestamptz`),
+    company_relations:
+      changePointTable(`company text not null, kind text not null, counterpart text, parties text[], name text,
+      summary text`),
+  },
+  eventTypes: ['product.launched', 'entity.registered', 'partnership.announced', 'stake.acquired'],
+  indexes: [
+    'company_products (company)',
+    'company_products (product, effective_from, position)',
+    'company_products (event_id)',
+    'company_relations (company, effective_from, position)',
+    'company_relations (event_id)',
+  ],
+  async apply(db, events) {
+    await insertRows(db, 'company_products', events.flatMap(companyProductRowsOf))
+    await insertRows(db, 'company_relations', events.flatMap(companyRelationRowsOf))
+  },
+  queries: [getCompanyProfile],
+})
+
+export function companyProductRowsOf(event: RecordedEvent): CompanyProductRow[] {
+  const d = event.data as Record<string, string | undefined>
+  const row = (company: string, launchedAt: string | null): CompanyProductRow => ({
+    company,
+    product: event.subject,
+    name: d.name ?? event.subject,
+    local_name: d.localName ?? null,
+    category: d.category ?? null,
+    launched_at: launchedAt,
+    ...pointOf(event),
+  })
+  if (event.type === 'product.launched' && d.company) return [row(d.company, event.effectiveFrom)]
+  if (event.type === 'entity.registered' && d.kind === 'product' && d.owner) return [row(d.owner, null)]
+  return []
+}
+
+export function companyRelationRowsOf(event: RecordedEvent): CompanyRelationRow[] {
+  const row = (
+    company: string,
+    kind: RelationKind,
+    extra: Partial<CompanyRelationRow>,
+  ): CompanyRelationRow => ({
+    company,
+    kind,
+    counterpart: null,
+    parties: null,
+    name: null,
+    summary: null,
+    ...pointOf(event),
+    ...extra,
+  })
+  if (event.type === 'partnership.announced') {
+    const d = event.data as { parties: string[]; name?: string; summary: string }
+    const extra = { parties: d.parties, name: d.name ?? null, summary: d.summary }
+    return d.parties.map((party) => row(party, 'partnership', extra))
+  }
+  if (event.type === 'stake.acquired') {
+    const d = event.data as { company: string; summary?: string }
+    const summary = d.summary ?? null
+    return [
+      row(event.subject, 'stake-held', { counterpart: d.company, summary }),
+      row(d.company, 'stake-received', { counterpart: event.subject, summary }),
+    ]
+  }
+  return []
+}

@@ -1,0 +1,55 @@
+import { type Static, Type } from 'typebox'
+import { Instant, NullableInstant, NullableString } from '../../src/queries/answer-fields.js'
+import { AllianceMembershipSchema } from '../alliance-membership/schemas.js'
+import { FundingRoundSchema } from '../funding.js'
+
+/** The answer of the company profile; its funding rounds and alliances are their read models' own. */
+
+const CompanyProductSchema = Type.Object({
+  product: Type.String(),
+  name: Type.String(),
+  localName: NullableString,
+  category: NullableString,
+  // When the company launched it; null when only its ownership is known.
+  since: NullableInstant,
+})
+export type CompanyProduct = Static<typeof CompanyProductSchema>
+
+const LatestValuationSchema = Type.Object({
+  value: Type.String(),
+  currency: Type.String(),
+  qualifier: Type.String(),
+  round: Type.String(),
+  effectiveFrom: Instant,
+  eventId: Type.String({ format: 'uuid' }),
+})
+export type LatestValuation = Static<typeof LatestValuationSchema>
+
+const PartnershipSchema = Type.Object({
+  parties: Type.Array(Type.Object({ party: Type.String(), name: Type.String() })),
+  name: NullableString,
+  summary: NullableString,
+  effectiveFrom: Instant,
+  eventId: Type.String({ format: 'uuid' }),
+})
+export type Partnership = Static<typeof PartnershipSchema>
+
+export const CompanyProfileSchema = Type.Object({
+  company: Type.String(),
+  name: Type.String(),
+  localName: NullableString,
+  products: Type.Array(CompanyProductSchema),
+  fundingRounds: Type.Array(FundingRoundSchema),
+  latestValuation: Type.Union([LatestValuationSchema, Type.Null()]),
+  alliances: Type.Array(AllianceMembershipSchema),
+  partnerships: Type.Array(PartnershipSchema),
+  stakes: Type.Object({
+    held: Type.Array(
+      Type.Object({ company: Type.String(), name: Type.String(), since: Instant, eventId: Type.String() }),
+    ),
+    received: Type.Array(
+      Type.Object({ investor: Type.String(), name: Type.String(), since: Instant, eventId: Type.String() }),
+    ),
+  }),
+})
+export type CompanyProfile = Static<typeof CompanyProfileSchema>

@@ -1,0 +1,72 @@
+import { sql } from 'kysely'
+import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
+import { defineProjection } from '../../src/projector/projection.js'
+import { priceListQueries } from './queries.js'
+
+/**
+ * Prices per product and component, as change points from price.changed. A change's
+ * previousAmount also tells the price in effect before it, since an unknown date.
+ */
+export interface PricePoint extends ChangePoint {
+  product: string
+  component: string
+  amount: string
+  currency: string
+  unit: string
+  previous_amount: string | null
+  occurred_at: string
+  precision: string
+}
+
+interface Tables {
+  price_points: PricePoint
+  price_keys: { product: string; component: string }
+}
+
+export const priceListProjection = defineProjection<Tables>({
+  name: 'price-list',
+  description: 'Prices in effect per product and component, as of any date',
+  tables: {
+    price_points:
+      changePointTable(`product text not null, component text not null, amount text not null, currency text not null,
+      unit text not null, previous_amount text, occurred_at text not null, precision text not null`),
+    price_keys: '(product text not null, component text not null, primary key (product, component))',
+  },
+  eventTypes: ['price.changed'],
+  indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
+  async apply(db, events) {
+    const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)
+    await insertRows(db, 'price_points', points)
+    if (points.length) {
+      const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
+      await sql`
+        insert into price_keys
+        select distinct product, component from jsonb_to_recordset(${keys}::jsonb) as k(product text, component text)
+        on conflict do nothing
+      `.execute(db)
+    }
+  },
+  queries: priceListQueries,
+})
+
+function pricePointOf(event: RecordedEvent): PricePoint {
+  const d = event.data as {
+    component: string
+    amount: string
+    currency: string
+    unit: string
+    previousAmount?: string
+  }
+  return {
+    product: event.subject,
+    component: d.component,
+    amount: d.amount,
+    currency: d.currency,
+    unit: d.unit,
+    previous_amount: d.previousAmount ?? null,
+    occurred_at: event.occurredAt,
+    precision: event.precision,
+    ...pointOf(event),
+  }
+}
