@@ -21,7 +21,7 @@ export interface BatchResult {
 export interface BatchOptions {
   /**
    * Reads the checkpoint without locking its row. Only the negative control in
-   * test/exactly-once.test.ts sets it, to show that two runners then apply the same batch twice.
+   * test/projector/exactly-once.test.ts sets it, to show that two runners then apply the same batch twice.
    */
   readonly unlockedCheckpointForTests?: boolean
 }

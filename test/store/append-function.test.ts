@@ -1,0 +1,59 @@
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { up as applyAppendFunction } from '../../src/db/migrations/005-lean-append.js'
+import type { Database } from '../../src/db/schema.js'
+import { appendFunction } from '../../src/store/sql/append-function.js'
+import { createTestDatabase, type TestDatabase } from '../support/database.js'
+
+let database: TestDatabase
+let db: Kysely<Database>
+beforeAll(async () => {
+  database = await createTestDatabase()
+  db = database.handle.db
+})
+afterAll(() => database.drop())
+
+const liveDefinition = async (): Promise<string> => {
+  const { rows } = await sql<{ definition: string }>`
+    select pg_get_functiondef('public.mt_append_events(jsonb)'::regprocedure) as definition
+  `.execute(db)
+  return rows[0]?.definition ?? ''
+}
+
+/** The definition PostgreSQL gives the constant's text, created in a schema of its own. */
+const constantDefinition = async (): Promise<string> => {
+  const { rows } = await sql<{ definition: string }>`
+    select pg_get_functiondef('mt_constant.mt_append_events(jsonb)'::regprocedure) as definition
+  `.execute(db)
+  return (rows[0]?.definition ?? '').replace('FUNCTION mt_constant.', 'FUNCTION public.')
+}
+
+describe('the append function', () => {
+  beforeAll(async () => {
+    await db.connection().execute(async (connection) => {
+      await sql`create schema mt_constant`.execute(connection)
+      await sql`set search_path = mt_constant`.execute(connection)
+      await sql.raw(appendFunction).execute(connection)
+      await sql`reset search_path`.execute(connection)
+    })
+  })
+
+  it('is, in a migrated database, the text of src/store/sql/append-function.ts', async () => {
+    const live = await liveDefinition()
+    expect(live).toContain('pg_advisory_xact_lock')
+    expect(live).toBe(await constantDefinition())
+  })
+
+  it('replaces an earlier version with other returned columns when its migration runs', async () => {
+    await sql`drop function mt_append_events(jsonb)`.execute(db)
+    await sql`
+      create function mt_append_events(batch jsonb) returns table (appended boolean)
+      language sql as 'select true'
+    `.execute(db)
+    // Migrations are written against an untyped database, as the migrator runs them.
+    await applyAppendFunction(
+      new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.handle.pool }) }),
+    )
+    expect(await liveDefinition()).toBe(await constantDefinition())
+  })
+})
