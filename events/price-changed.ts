@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Currency, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
+import { Currency, LiteralUnion, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
 import { percentChange } from './wording.js'
 
 export const priceComponents = ['input', 'output', 'total', 'flat'] as const
@@ -12,7 +12,7 @@ export const priceChanged = defineEventType({
     'A price of a product took a new value. previousAmount, when given, is the price in effect before it.',
   schema: Type.Object(
     {
-      component: Type.Union(priceComponents.map((component) => Type.Literal(component))),
+      component: LiteralUnion(priceComponents),
       amount: NonNegativeDecimal,
       currency: Currency,
       unit: Text(50, 'What the amount buys, e.g. "1K tokens"'),

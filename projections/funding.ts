@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import type { MarketEvent } from '../events/index.js'
 import {
   type ChangePoint,
   changePointColumns,
@@ -28,7 +28,7 @@ interface Tables {
   funding_rounds: FundingRoundRow
 }
 
-export const fundingProjection = defineProjection<Tables>({
+export const fundingProjection = defineProjection<Tables, MarketEvent>({
   name: 'funding',
   description: 'Funding rounds, amounts, valuations and investors in valid-time order',
   tables: {
@@ -47,16 +47,9 @@ export const fundingProjection = defineProjection<Tables>({
   },
 })
 
-interface RoundData {
-  round: string
-  amount?: { value: string; currency: string }
-  valuation?: { value: string; currency: string; qualifier: string }
-  investors: string[]
-}
-
-export function fundingRoundRowsOf(event: RecordedEvent): FundingRoundRow[] {
+export function fundingRoundRowsOf(event: MarketEvent): FundingRoundRow[] {
   if (event.type !== 'funding.round_closed') return []
-  const d = event.data as RoundData
+  const d = event.data
   return [
     {
       company: event.subject,

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { catalogue } from '../events/index.js'
 import { AllianceSchema } from '../src/api/read-model-schemas.js'
 import { fromUnits, toUnits } from '../src/reports/decimal.js'
 import {
@@ -9,7 +10,8 @@ import {
   type LogEntry,
   type ReportTable,
 } from '../src/reports/report.js'
-import { type EntityNames, entityNameOf, evolveNames, nameOf, namingEventTypes } from './entity-names.js'
+import { type EntityNames, entityNameOf, evolveNames, nameOf } from './entity-names.js'
+import type { EntryOf, MarketEntry } from './market-entry.js'
 
 /**
  * The whole market as of a date, as known at a date: every product with its prices, every
@@ -159,36 +161,6 @@ export interface SnapshotState {
   readonly metrics: Map<string, MetricPoint>
 }
 
-interface PriceData {
-  component: string
-  amount: string
-  currency: string
-  unit: string
-  previousAmount?: string
-}
-
-interface FormedData {
-  name: string
-  localName?: string
-  conveners: string[]
-  members: string[]
-}
-
-interface RoundData {
-  round: string
-  amount?: { value: string; currency: string }
-  valuation?: { value: string; currency: string; qualifier: string }
-}
-
-interface MetricData {
-  metric: string
-  value: string
-  unit?: string
-  qualifier?: string
-  forPeriod?: string
-  reportedBy?: string
-}
-
 export function initialSnapshot(asOf: number): SnapshotState {
   return {
     asOf,
@@ -201,7 +173,7 @@ export function initialSnapshot(asOf: number): SnapshotState {
   }
 }
 
-export function evolveSnapshot(state: SnapshotState, event: LogEntry): SnapshotState {
+export function evolveSnapshot(state: SnapshotState, event: MarketEntry): SnapshotState {
   const inEffect = event.effectiveAt <= state.asOf
   switch (event.type) {
     case 'entity.registered':
@@ -215,10 +187,10 @@ export function evolveSnapshot(state: SnapshotState, event: LogEntry): SnapshotS
       changePrice(state, event, inEffect)
       break
     case 'alliance.member_joined':
-      if (inEffect) join(spellOf(state, event.subject, (event.data as { member: string }).member), event)
+      if (inEffect) join(spellOf(state, event.subject, event.data.member), event)
       break
     case 'alliance.member_left':
-      if (inEffect) leave(spellOf(state, event.subject, (event.data as { member: string }).member), event)
+      if (inEffect) leave(spellOf(state, event.subject, event.data.member), event)
       break
     case 'funding.round_closed':
       if (inEffect) closeRound(state, event)
@@ -231,8 +203,8 @@ export function evolveSnapshot(state: SnapshotState, event: LogEntry): SnapshotS
 }
 
 /** Events come in position order, so on a tie in valid time the later one wins by arriving later. */
-function changePrice(state: SnapshotState, event: LogEntry, inEffect: boolean): void {
-  const d = event.data as PriceData
+function changePrice(state: SnapshotState, event: EntryOf<'price.changed'>, inEffect: boolean): void {
+  const d = event.data
   let components = state.prices.get(event.subject)
   if (!components) {
     components = new Map()
@@ -279,8 +251,8 @@ function spellOf(state: SnapshotState, alliance: string, member: string): Spell 
 }
 
 /** A formation is the alliance's latest in effect, and its founding members join at its time. */
-function form(state: SnapshotState, event: LogEntry): void {
-  const d = event.data as FormedData
+function form(state: SnapshotState, event: EntryOf<'alliance.formed'>): void {
+  const d = event.data
   const alliance = allianceOf(state, event.subject)
   if (!alliance.formation || event.effectiveAt >= alliance.formation.effectiveAt) {
     alliance.formation = {
@@ -311,8 +283,8 @@ function leave(spell: Spell, event: LogEntry): void {
   spell.joins = after < 0 ? [] : spell.joins.slice(after)
 }
 
-function closeRound(state: SnapshotState, event: LogEntry): void {
-  const d = event.data as RoundData
+function closeRound(state: SnapshotState, event: EntryOf<'funding.round_closed'>): void {
+  const d = event.data
   let funding = state.funding.get(event.subject)
   if (!funding) {
     funding = { rounds: 0, totals: new Map(), valuation: null }
@@ -334,8 +306,8 @@ function closeRound(state: SnapshotState, event: LogEntry): void {
   }
 }
 
-function reportMetric(state: SnapshotState, event: LogEntry): void {
-  const d = event.data as MetricData
+function reportMetric(state: SnapshotState, event: EntryOf<'metric.reported'>): void {
+  const d = event.data
   const key = `${event.subject}\u0000${d.metric}\u0000${d.forPeriod ?? ''}`
   const current = state.metrics.get(key)
   if (current && event.effectiveAt < current.effectiveAt) return
@@ -561,7 +533,7 @@ function snapshotTables(s: MarketSnapshot): ReportTable[] {
   ]
 }
 
-export const marketSnapshot = defineReport<SnapshotState, MarketSnapshot>({
+export const marketSnapshot = defineReport<SnapshotState, MarketSnapshot, MarketEntry>({
   name: 'market-snapshot',
   title: 'Market snapshot',
   description:
@@ -570,7 +542,7 @@ export const marketSnapshot = defineReport<SnapshotState, MarketSnapshot>({
     'in effect. Agrees with the read models for the same asOf and knownAt.',
   period: 'as-of',
   eventTypes: [
-    ...namingEventTypes,
+    ...catalogue.namingTypes(),
     'price.changed',
     'alliance.member_joined',
     'alliance.member_left',
