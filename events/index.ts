@@ -35,5 +35,8 @@ export type MarketEvent = EventOf<MarketEventType>
 
 export type EventName = MarketEvent['type']
 
+/** The recorded events of one type: `MarketEventOf<'price.changed'>`. */
+export type MarketEventOf<Name extends EventName> = Extract<MarketEvent, { readonly type: Name }>
+
 /** The data of one event type, as its schema defines it: `EventData<'price.changed'>`. */
-export type EventData<Name extends EventName> = Extract<MarketEvent, { readonly type: Name }>['data']
+export type EventData<Name extends EventName> = MarketEventOf<Name>['data']

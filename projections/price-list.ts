@@ -1,6 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { EventData, MarketEvent } from '../events/index.js'
-import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import type { MarketEvent, MarketEventOf } from '../events/index.js'
 import {
   type ChangePoint,
   changePointColumns,
@@ -55,7 +54,7 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
   },
 })
 
-function pricePointOf(event: RecordedEvent<EventData<'price.changed'>>): PricePoint {
+function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {
   const d = event.data
   return {
     product: event.subject,

@@ -46,7 +46,10 @@ export interface EventType<Name extends string = string, Schema extends TSchema 
   readonly schema: Schema
   /** `upcasters[n]` turns data of schema version n into version n + 1. */
   readonly upcasters: Readonly<Record<number, Upcaster>>
-  /** Registers or renames an entity: the entities read model and every report take names from these. */
+  /**
+   * Registers or renames an entity: the entities read model and every report take names from
+   * these. A retraction is not one, though retracting one of these changes names.
+   */
   readonly namesEntity: boolean
   summary(event: RecordedEvent<Static<Schema>>, names: NameLookup): string
 }

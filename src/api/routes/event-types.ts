@@ -20,7 +20,7 @@ const EventTypeSchema = Type.Object(
     }),
     namesEntity: Type.Boolean({
       description:
-        'Its events register or rename an entity: names everywhere come from them (and a retraction of one)',
+        'Its events register or rename an entity: names everywhere come from them. A retraction of one changes names too.',
     }),
   },
   { additionalProperties: false },
