@@ -6,6 +6,7 @@ import { listOf } from './wording.js'
 export const allianceFormed = defineEventType({
   type: 'alliance.formed',
   subject: 'the alliance',
+  namesEntity: true,
   description: 'An alliance was formed by its conveners with its founding members.',
   schema: Type.Object(
     {

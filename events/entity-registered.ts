@@ -1,17 +1,18 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Slug, Text } from '../src/catalogue/fields.js'
+import { LiteralUnion, Slug, Text } from '../src/catalogue/fields.js'
 
 export const entityKinds = ['company', 'product', 'alliance', 'investor', 'institution', 'market'] as const
 
 export const entityRegistered = defineEventType({
   type: 'entity.registered',
   subject: 'the entity',
+  namesEntity: true,
   description:
     'An entity of the market exists: a company, product, alliance, investor, institution or market.',
   schema: Type.Object(
     {
-      kind: Type.Union(entityKinds.map((kind) => Type.Literal(kind))),
+      kind: LiteralUnion(entityKinds),
       name: Text(200, 'English name'),
       localName: Type.Optional(Text(200, 'Name in the local language (中文)')),
       owner: Type.Optional(Slug),

@@ -1,4 +1,5 @@
 import { Catalogue } from '../src/catalogue/catalogue.js'
+import type { EventOf } from '../src/catalogue/event-type.js'
 import { allianceFormed } from './alliance-formed.js'
 import { allianceMemberJoined, allianceMemberLeft } from './alliance-membership.js'
 import { entityRegistered } from './entity-registered.js'
@@ -26,3 +27,16 @@ export const catalogue = new Catalogue([
   metricReported,
   eventRetracted,
 ])
+
+type MarketEventType = (typeof catalogue.types)[number]
+
+/** Every fact of the market as recorded: `switch (event.type)` narrows `data`. */
+export type MarketEvent = EventOf<MarketEventType>
+
+export type EventName = MarketEvent['type']
+
+/** The recorded events of one type: `MarketEventOf<'price.changed'>`. */
+export type MarketEventOf<Name extends EventName> = Extract<MarketEvent, { readonly type: Name }>
+
+/** The data of one event type, as its schema defines it: `EventData<'price.changed'>`. */
+export type EventData<Name extends EventName> = MarketEventOf<Name>['data']

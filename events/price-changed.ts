@@ -1,7 +1,8 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Currency, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
-import { percentChange } from './wording.js'
+import { Currency, LiteralUnion, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
+import { percentChange } from '../src/reports/decimal.js'
+import { signedPercent } from './wording.js'
 
 export const priceComponents = ['input', 'output', 'total', 'flat'] as const
 
@@ -12,7 +13,7 @@ export const priceChanged = defineEventType({
     'A price of a product took a new value. previousAmount, when given, is the price in effect before it.',
   schema: Type.Object(
     {
-      component: Type.Union(priceComponents.map((component) => Type.Literal(component))),
+      component: LiteralUnion(priceComponents),
       amount: NonNegativeDecimal,
       currency: Currency,
       unit: Text(50, 'What the amount buys, e.g. "1K tokens"'),
@@ -29,12 +30,13 @@ export const priceChanged = defineEventType({
       const actor = owner ? `${names.name(owner)} set` : 'Set'
       return `${actor} ${product} ${data.component} price to ${data.amount} ${per}${isFree ? ' (free)' : ''}`
     }
-    const change = percentChange(data.previousAmount, data.amount)
+    // One decimal in a summary; the price-changes report gives two.
+    const change = percentChange(data.previousAmount, data.amount, 1)
     const from = Number(data.previousAmount)
     const to = Number(data.amount)
     const verb = isFree ? 'made' : to < from ? 'cut' : to > from ? 'raised' : 'kept'
     const head = owner ? `${names.name(owner)} ${verb} ${product}` : `${product}: ${verb}`
     const what = isFree ? ` free: ${data.component} price` : ` ${data.component} price`
-    return `${head}${what} ${data.previousAmount} → ${data.amount} ${per}${change ? ` (${change})` : ''}`
+    return `${head}${what} ${data.previousAmount} → ${data.amount} ${per}${change === null ? '' : ` (${signedPercent(change)})`}`
   },
 })

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Slug, Text } from '../src/catalogue/fields.js'
+import { LiteralUnion, Slug, Text } from '../src/catalogue/fields.js'
 
 export const productCategories = [
   'llm',
@@ -16,13 +16,14 @@ export const productCategories = [
 export const productLaunched = defineEventType({
   type: 'product.launched',
   subject: 'the product',
+  namesEntity: true,
   description: 'A company launched a product (a model, app or platform).',
   schema: Type.Object(
     {
       company: Slug,
       name: Text(200),
       localName: Type.Optional(Text(200)),
-      category: Type.Union(productCategories.map((category) => Type.Literal(category))),
+      category: LiteralUnion(productCategories),
       summary: Type.Optional(Text(2000)),
     },
     { additionalProperties: false },

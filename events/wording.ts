@@ -22,12 +22,7 @@ export function listOf(items: readonly string[], max = 6): string {
   return `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`
 }
 
-/** Percentage change between two decimal strings, for display only: "-97.5%". */
-export function percentChange(from: string, to: string): string | undefined {
-  const before = Number(from)
-  const after = Number(to)
-  if (!Number.isFinite(before) || before === 0) return undefined
-  const change = ((after - before) / before) * 100
-  const rounded = Math.round(change * 10) / 10
-  return `${rounded > 0 ? '+' : ''}${rounded}%`
+/** A percentage as `percentChange` gives it, signed for a summary: "-97.5" → "-97.5%", "12" → "+12%". */
+export function signedPercent(percent: string): string {
+  return `${percent.startsWith('-') || percent === '0' ? '' : '+'}${percent}%`
 }

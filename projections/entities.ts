@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
-import type { NameLookup, RecordedEvent } from '../src/catalogue/event-type.js'
+import { catalogue, type MarketEvent } from '../events/index.js'
+import type { NameLookup } from '../src/catalogue/event-type.js'
 import {
   type ChangePoint,
   changePointTable,
@@ -31,25 +32,30 @@ interface Tables {
   entities: EntityRow
 }
 
-function entityRowOf(event: RecordedEvent): EntityRow[] {
-  const d = event.data as Record<string, string | undefined>
-  const row = (kind: string, extra: Partial<EntityRow> = {}): EntityRow => ({
+function entityRowOf(event: MarketEvent): EntityRow[] {
+  const row = (
+    kind: string,
+    name: { name: string; localName?: string },
+    extra: Partial<EntityRow>,
+  ): EntityRow => ({
     slug: event.subject,
     kind,
-    name: d.name ?? event.subject,
-    local_name: d.localName ?? null,
-    owner: d.owner ?? null,
-    category: d.category ?? null,
+    name: name.name,
+    local_name: name.localName ?? null,
+    owner: null,
+    category: null,
     ...pointOf(event),
     ...extra,
   })
   switch (event.type) {
-    case 'entity.registered':
-      return [row(d.kind ?? 'company')]
+    case 'entity.registered': {
+      const { data } = event
+      return [row(data.kind, data, { owner: data.owner ?? null, category: data.category ?? null })]
+    }
     case 'product.launched':
-      return [row('product', { owner: d.company ?? null })]
+      return [row('product', event.data, { owner: event.data.company, category: event.data.category })]
     case 'alliance.formed':
-      return [row('alliance')]
+      return [row('alliance', event.data, {})]
     default:
       return []
   }
@@ -141,7 +147,7 @@ const listEntities = defineQuery({
   },
 })
 
-export const entitiesProjection = defineProjection<Tables>({
+export const entitiesProjection = defineProjection<Tables, MarketEvent>({
   name: 'entities',
   description: 'Names, kinds and owners of companies, products, alliances and institutions',
   tables: {
@@ -149,7 +155,7 @@ export const entitiesProjection = defineProjection<Tables>({
       `slug text not null, kind text not null, name text not null, local_name text, owner text, category text`,
     ),
   },
-  eventTypes: ['entity.registered', 'product.launched', 'alliance.formed'],
+  eventTypes: catalogue.namingTypes(),
   indexes: ['entities (slug, position)', 'entities (event_id)'],
   async apply(db, events) {
     await insertRows(db, 'entities', events.flatMap(entityRowOf))

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
-import type { RecordedEvent } from '../src/catalogue/event-type.js'
+import type { MarketEvent } from '../events/index.js'
 import { Slug } from '../src/catalogue/fields.js'
 import {
   type ChangePoint,
@@ -34,16 +34,9 @@ interface Tables {
   funding_rounds: FundingRoundRow
 }
 
-interface RoundData {
-  round: string
-  amount?: { value: string; currency: string }
-  valuation?: { value: string; currency: string; qualifier: string }
-  investors: string[]
-}
-
-export function fundingRoundRowsOf(event: RecordedEvent): FundingRoundRow[] {
+export function fundingRoundRowsOf(event: MarketEvent): FundingRoundRow[] {
   if (event.type !== 'funding.round_closed') return []
-  const d = event.data as RoundData
+  const d = event.data
   return [
     {
       company: event.subject,
@@ -159,7 +152,7 @@ const listFundingRounds = defineQuery({
   },
 })
 
-export const fundingProjection = defineProjection<Tables>({
+export const fundingProjection = defineProjection<Tables, MarketEvent>({
   name: 'funding',
   description: 'Funding rounds, amounts, valuations and investors in valid-time order',
   tables: {

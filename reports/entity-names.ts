@@ -1,9 +1,9 @@
-import type { LogEntry } from '../src/reports/report.js'
+import type { MarketEntry } from './market-entry.js'
 
 /**
- * Who is who, as the entities read model tells it: the latest naming fact of each slug
- * (entity.registered, product.launched, alliance.formed) in recording order, whatever its
- * valid time. Every report shows names from here.
+ * Who is who, as the entities read model tells it: the latest naming fact of each slug (an
+ * event of a type the catalogue flags `namesEntity`) in recording order, whatever its valid
+ * time. Every report shows names from here.
  */
 export interface EntityName {
   readonly kind: string
@@ -15,34 +15,27 @@ export interface EntityName {
 
 export type EntityNames = Map<string, EntityName>
 
-export const namingEventTypes = ['entity.registered', 'product.launched', 'alliance.formed'] as const
-
-interface NamingData {
-  kind?: string
-  name?: string
-  localName?: string
-  owner?: string
-  company?: string
-  category?: string
-}
-
 /** The entity a naming event describes, or undefined for any other event. */
-export function entityNameOf(event: LogEntry): EntityName | undefined {
-  const d = event.data as NamingData
-  const base = { name: d.name ?? event.subject, localName: d.localName ?? null }
+export function entityNameOf(event: MarketEntry): EntityName | undefined {
   switch (event.type) {
-    case 'entity.registered':
-      return { ...base, kind: d.kind ?? 'company', owner: d.owner ?? null, category: d.category ?? null }
-    case 'product.launched':
-      return { ...base, kind: 'product', owner: d.company ?? null, category: d.category ?? null }
-    case 'alliance.formed':
-      return { ...base, kind: 'alliance', owner: null, category: null }
+    case 'entity.registered': {
+      const { kind, name, localName, owner, category } = event.data
+      return { kind, name, localName: localName ?? null, owner: owner ?? null, category: category ?? null }
+    }
+    case 'product.launched': {
+      const { name, localName, company, category } = event.data
+      return { kind: 'product', name, localName: localName ?? null, owner: company, category }
+    }
+    case 'alliance.formed': {
+      const { name, localName } = event.data
+      return { kind: 'alliance', name, localName: localName ?? null, owner: null, category: null }
+    }
     default:
       return undefined
   }
 }
 
-export function evolveNames(names: EntityNames, event: LogEntry): EntityNames {
+export function evolveNames(names: EntityNames, event: MarketEntry): EntityNames {
   const entity = entityNameOf(event)
   if (entity) names.set(event.subject, entity)
   return names

@@ -1,14 +1,9 @@
 import { type Static, Type } from 'typebox'
+import { catalogue, type EventData } from '../events/index.js'
 import { fromUnits, toUnits } from '../src/reports/decimal.js'
-import {
-  byEffectiveTime,
-  bySlug,
-  defineReport,
-  isoOf,
-  type LogEntry,
-  type ReportTable,
-} from '../src/reports/report.js'
-import { type EntityNames, evolveNames, nameOf, namingEventTypes } from './entity-names.js'
+import { byEffectiveTime, bySlug, defineReport, isoOf, type ReportTable } from '../src/reports/report.js'
+import { type EntityNames, evolveNames, nameOf } from './entity-names.js'
+import type { MarketEntry } from './market-entry.js'
 
 /**
  * Funding rounds that took effect between `from` and `to`, as known at `knownAt`, in valid-time
@@ -58,14 +53,7 @@ interface RoundEntry {
   readonly company: string
   readonly occurredAt: string
   readonly precision: string
-  readonly data: RoundData
-}
-
-interface RoundData {
-  round: string
-  amount?: { value: string; currency: string }
-  valuation?: { value: string; currency: string; qualifier: string }
-  investors: string[]
+  readonly data: EventData<'funding.round_closed'>
 }
 
 export interface FundingState {
@@ -84,7 +72,7 @@ export function initialFunding(from: number | null, to: number | null): FundingS
   }
 }
 
-export function evolveFunding(state: FundingState, event: LogEntry): FundingState {
+export function evolveFunding(state: FundingState, event: MarketEntry): FundingState {
   if (event.type !== 'funding.round_closed') {
     evolveNames(state.names, event)
     return state
@@ -97,7 +85,7 @@ export function evolveFunding(state: FundingState, event: LogEntry): FundingStat
     company: event.subject,
     occurredAt: event.occurredAt,
     precision: event.precision,
-    data: event.data as RoundData,
+    data: event.data,
   })
   return state
 }
@@ -225,14 +213,14 @@ function fundingTables(result: FundingReport): ReportTable[] {
   ]
 }
 
-export const funding = defineReport<FundingState, FundingReport>({
+export const funding = defineReport<FundingState, FundingReport, MarketEntry>({
   name: 'funding',
   title: 'Funding',
   description:
     'Funding rounds that took effect from `from` to `to` (valid time), as known at knownAt, in valid-time ' +
     'order, with totals by currency and by investor (the amounts of the rounds each investor took part in).',
   period: 'window',
-  eventTypes: [...namingEventTypes, 'funding.round_closed'],
+  eventTypes: [...catalogue.namingTypes(), 'funding.round_closed'],
   resultSchema: FundingReportSchema,
   initialState: (parameters) => initialFunding(parameters.from, parameters.to),
   evolve: evolveFunding,

@@ -1,13 +1,9 @@
 import { type Static, Type } from 'typebox'
+import { catalogue } from '../events/index.js'
 import { percentChange } from '../src/reports/decimal.js'
-import {
-  byEffectiveTime,
-  defineReport,
-  isoOf,
-  type LogEntry,
-  type ReportTable,
-} from '../src/reports/report.js'
-import { type EntityNames, evolveNames, nameOf, namingEventTypes } from './entity-names.js'
+import { byEffectiveTime, defineReport, isoOf, type ReportTable } from '../src/reports/report.js'
+import { type EntityNames, evolveNames, nameOf } from './entity-names.js'
+import type { MarketEntry } from './market-entry.js'
 
 /**
  * Every price change that took effect between `from` and `to`, as known at `knownAt`, in
@@ -80,19 +76,13 @@ export function initialPriceChanges(from: number | null, to: number | null): Pri
 
 const keyOf = (c: { product: string; component: string }) => `${c.product}\u0000${c.component}`
 
-export function evolvePriceChanges(state: PriceChangesState, event: LogEntry): PriceChangesState {
+export function evolvePriceChanges(state: PriceChangesState, event: MarketEntry): PriceChangesState {
   if (event.type !== 'price.changed') {
     evolveNames(state.names, event)
     return state
   }
   if (event.effectiveAt > state.to) return state
-  const d = event.data as {
-    component: string
-    amount: string
-    currency: string
-    unit: string
-    previousAmount?: string
-  }
+  const d = event.data
   const change: Change = {
     effectiveAt: event.effectiveAt,
     position: event.position,
@@ -174,7 +164,7 @@ function priceChangeTables(result: PriceChanges): ReportTable[] {
   ]
 }
 
-export const priceChanges = defineReport<PriceChangesState, PriceChanges>({
+export const priceChanges = defineReport<PriceChangesState, PriceChanges, MarketEntry>({
   name: 'price-changes',
   title: 'Price changes',
   description:
@@ -182,7 +172,7 @@ export const priceChanges = defineReport<PriceChangesState, PriceChanges>({
     "old and new amount and the change in percent. The old amount is the change's previousAmount, else the " +
     'price of the change before it.',
   period: 'window',
-  eventTypes: [...namingEventTypes, 'price.changed'],
+  eventTypes: [...catalogue.namingTypes(), 'price.changed'],
   resultSchema: PriceChangesSchema,
   initialState: (parameters) => initialPriceChanges(parameters.from, parameters.to),
   evolve: evolvePriceChanges,

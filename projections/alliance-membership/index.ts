@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import type { MarketEvent } from '../../events/index.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { allianceQueries } from './queries.js'
@@ -26,7 +26,7 @@ interface Tables {
   membership_changes: MembershipChangeRow
 }
 
-export const allianceMembershipProjection = defineProjection<Tables>({
+export const allianceMembershipProjection = defineProjection<Tables, MarketEvent>({
   name: 'alliance-membership',
   description: 'Alliances, their conveners and members, as of any date',
   tables: {
@@ -52,17 +52,9 @@ export const allianceMembershipProjection = defineProjection<Tables>({
   queries: allianceQueries,
 })
 
-interface FormedData {
-  name: string
-  localName?: string
-  conveners: string[]
-  members: string[]
-  summary?: string
-}
-
-export function allianceRowsOf(event: RecordedEvent): AllianceRow[] {
+export function allianceRowsOf(event: MarketEvent): AllianceRow[] {
   if (event.type !== 'alliance.formed') return []
-  const d = event.data as FormedData
+  const d = event.data
   return [
     {
       alliance: event.subject,
@@ -76,7 +68,7 @@ export function allianceRowsOf(event: RecordedEvent): AllianceRow[] {
 }
 
 /** The founding members join at the formation's effective time. */
-export function membershipChangesOf(event: RecordedEvent): MembershipChangeRow[] {
+export function membershipChangesOf(event: MarketEvent): MembershipChangeRow[] {
   const change = (member: string, kind: 'joined' | 'left'): MembershipChangeRow => ({
     alliance: event.subject,
     member,
@@ -85,11 +77,11 @@ export function membershipChangesOf(event: RecordedEvent): MembershipChangeRow[]
   })
   switch (event.type) {
     case 'alliance.formed':
-      return (event.data as FormedData).members.map((member) => change(member, 'joined'))
+      return event.data.members.map((member) => change(member, 'joined'))
     case 'alliance.member_joined':
-      return [change((event.data as { member: string }).member, 'joined')]
+      return [change(event.data.member, 'joined')]
     case 'alliance.member_left':
-      return [change((event.data as { member: string }).member, 'left')]
+      return [change(event.data.member, 'left')]
     default:
       return []
   }

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import type { MarketEvent } from '../../events/index.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { getCompanyProfile } from './queries.js'
@@ -36,7 +36,7 @@ interface Tables {
   company_relations: CompanyRelationRow
 }
 
-export const companyProfileProjection = defineProjection<Tables>({
+export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
   name: 'company-profile',
   description: "Companies' products, partnerships and stakes, as of any date",
   tables: {
@@ -62,23 +62,24 @@ export const companyProfileProjection = defineProjection<Tables>({
   queries: [getCompanyProfile],
 })
 
-export function companyProductRowsOf(event: RecordedEvent): CompanyProductRow[] {
-  const d = event.data as Record<string, string | undefined>
+export function companyProductRowsOf(event: MarketEvent): CompanyProductRow[] {
+  if (event.type !== 'product.launched' && event.type !== 'entity.registered') return []
+  const d = event.data
   const row = (company: string, launchedAt: string | null): CompanyProductRow => ({
     company,
     product: event.subject,
-    name: d.name ?? event.subject,
+    name: d.name,
     local_name: d.localName ?? null,
     category: d.category ?? null,
     launched_at: launchedAt,
     ...pointOf(event),
   })
-  if (event.type === 'product.launched' && d.company) return [row(d.company, event.effectiveFrom)]
-  if (event.type === 'entity.registered' && d.kind === 'product' && d.owner) return [row(d.owner, null)]
+  if (event.type === 'product.launched') return [row(event.data.company, event.effectiveFrom)]
+  if (event.data.kind === 'product' && event.data.owner) return [row(event.data.owner, null)]
   return []
 }
 
-export function companyRelationRowsOf(event: RecordedEvent): CompanyRelationRow[] {
+export function companyRelationRowsOf(event: MarketEvent): CompanyRelationRow[] {
   const row = (
     company: string,
     kind: RelationKind,
@@ -94,12 +95,12 @@ export function companyRelationRowsOf(event: RecordedEvent): CompanyRelationRow[
     ...extra,
   })
   if (event.type === 'partnership.announced') {
-    const d = event.data as { parties: string[]; name?: string; summary: string }
+    const d = event.data
     const extra = { parties: d.parties, name: d.name ?? null, summary: d.summary }
     return d.parties.map((party) => row(party, 'partnership', extra))
   }
   if (event.type === 'stake.acquired') {
-    const d = event.data as { company: string; summary?: string }
+    const d = event.data
     const summary = d.summary ?? null
     return [
       row(event.subject, 'stake-held', { counterpart: d.company, summary }),

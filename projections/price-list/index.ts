@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import type { MarketEvent, MarketEventOf } from '../../events/index.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { priceListQueries } from './queries.js'
@@ -24,7 +24,7 @@ interface Tables {
   price_keys: { product: string; component: string }
 }
 
-export const priceListProjection = defineProjection<Tables>({
+export const priceListProjection = defineProjection<Tables, MarketEvent>({
   name: 'price-list',
   description: 'Prices in effect per product and component, as of any date',
   tables: {
@@ -36,7 +36,7 @@ export const priceListProjection = defineProjection<Tables>({
   eventTypes: ['price.changed'],
   indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
   async apply(db, events) {
-    const points = events.filter((e) => e.type === 'price.changed').map(pricePointOf)
+    const points = events.flatMap((e) => (e.type === 'price.changed' ? [pricePointOf(e)] : []))
     await insertRows(db, 'price_points', points)
     if (points.length) {
       const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
@@ -50,14 +50,8 @@ export const priceListProjection = defineProjection<Tables>({
   queries: priceListQueries,
 })
 
-function pricePointOf(event: RecordedEvent): PricePoint {
-  const d = event.data as {
-    component: string
-    amount: string
-    currency: string
-    unit: string
-    previousAmount?: string
-  }
+function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {
+  const d = event.data
   return {
     product: event.subject,
     component: d.component,

@@ -23,6 +23,7 @@ import { CallerSlots } from './caller-slots.js'
 import { documentAccess } from './documented-access.js'
 import { openApiOptions } from './openapi.js'
 import { handleError, handleNotFound, maxParamLength } from './problems.js'
+import { eventTypeRoutes } from './routes/event-types.js'
 import { eventRoutes } from './routes/events.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
@@ -183,6 +184,7 @@ export async function buildApp({
     catalogue,
     marketTz: config.marketTz,
   })
+  await app.register(eventTypeRoutes, { catalogue })
   await app.register(keyRoutes, { db: database.db, verifier })
   const answers = databaseUrl
     ? listeningAnswerCache(

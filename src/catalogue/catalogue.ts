@@ -6,15 +6,20 @@ export class UnknownEventType extends Error {}
 export const typePatternRegex = '^(\\*|[a-z][a-z0-9_]*\\.(\\*|[a-z][a-z0-9_]*))$'
 
 /** The vocabulary the service accepts: every event type, looked up by name. */
-export class Catalogue {
-  private readonly byName: ReadonlyMap<string, EventType>
+export class Catalogue<Types extends EventType = EventType> {
+  private readonly byName: ReadonlyMap<string, Types>
 
-  constructor(readonly types: readonly EventType[]) {
+  constructor(readonly types: readonly Types[]) {
     this.byName = new Map(types.map((t) => [t.type, t]))
   }
 
-  get(type: string): EventType | undefined {
+  get(type: string): Types | undefined {
     return this.byName.get(type)
+  }
+
+  /** The types whose events register or rename an entity, in catalogue order. */
+  namingTypes(): Types['type'][] {
+    return this.types.filter((t) => t.namesEntity).map((t) => t.type)
   }
 
   /** Data stored under an older schema version, brought up to the current one. Never written back. */

@@ -12,9 +12,9 @@ export interface EventSource {
 }
 
 /** An event as stored: the writer's fields plus what the store derived and assigned. */
-export interface RecordedEvent<Data = unknown> {
+export interface RecordedEvent<Data = unknown, Type extends string = string> {
   readonly id: string
-  readonly type: string
+  readonly type: Type
   readonly subject: string
   readonly occurredAt: string
   readonly precision: Precision
@@ -46,14 +46,28 @@ export interface EventType<Name extends string = string, Schema extends TSchema 
   readonly schema: Schema
   /** `upcasters[n]` turns data of schema version n into version n + 1. */
   readonly upcasters: Readonly<Record<number, Upcaster>>
+  /**
+   * Registers or renames an entity: the entities read model and every report take names from
+   * these. A retraction is not one, though retracting one of these changes names.
+   */
+  readonly namesEntity: boolean
   summary(event: RecordedEvent<Static<Schema>>, names: NameLookup): string
 }
 
 export function defineEventType<const Name extends string, Schema extends TSchema>(
-  definition: Omit<EventType<Name, Schema>, 'schemaVersion' | 'upcasters'> & {
+  definition: Omit<EventType<Name, Schema>, 'schemaVersion' | 'upcasters' | 'namesEntity'> & {
     readonly schemaVersion?: number
     readonly upcasters?: Readonly<Record<number, Upcaster>>
+    readonly namesEntity?: boolean
   },
 ): EventType<Name, Schema> {
-  return { schemaVersion: 1, upcasters: {}, ...definition }
+  return { schemaVersion: 1, upcasters: {}, namesEntity: false, ...definition }
 }
+
+/**
+ * The recorded events of the given event types, one branch per type: `switch (event.type)`
+ * narrows `data` to that type's schema.
+ */
+export type EventOf<T extends EventType> = T extends EventType
+  ? RecordedEvent<Static<T['schema']>, T['type']>
+  : never

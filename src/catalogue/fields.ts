@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { type TLiteral, type TUnion, Type } from 'typebox'
 import { marketDateDescription } from '../time/market-date.js'
 
 /** Schemas shared by the event vocabulary and the HTTP envelope. */
@@ -77,3 +77,15 @@ export const Source = Type.Object(
   },
   { additionalProperties: false, description: 'Where the fact comes from.' },
 )
+
+type LiteralsOf<Values extends readonly string[]> = { -readonly [K in keyof Values]: TLiteral<Values[K]> }
+
+/**
+ * One of `values`: a union of literals. The cast keeps the tuple's literal types, which a mapped
+ * array loses, so that the type's data reads as `'input' | 'output' | …`.
+ */
+export function LiteralUnion<const Values extends readonly string[]>(
+  values: Values,
+): TUnion<LiteralsOf<Values>> {
+  return Type.Union(values.map((value) => Type.Literal(value))) as TUnion<LiteralsOf<Values>>
+}

@@ -1,5 +1,6 @@
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely'
-import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { eventRetracted } from '../../events/event-retracted.js'
+import type { EventOf, RecordedEvent } from '../catalogue/event-type.js'
 
 /**
  * Bitemporal read-model rows are change points: a value that took effect at `effective_from`
@@ -56,15 +57,18 @@ export interface Retraction {
   readonly position: number
 }
 
+type RetractionEvent = EventOf<typeof eventRetracted>
+
+/** The catalogue validated the event's data when it was written: its type tells its shape. */
+function isRetraction(event: RecordedEvent): event is RetractionEvent {
+  return event.type === 'event.retracted'
+}
+
 /** The `event.retracted` events of a batch. */
 export function retractionsIn(events: readonly RecordedEvent[]): Retraction[] {
   return events
-    .filter((e) => e.type === 'event.retracted')
-    .map((e) => ({
-      eventId: (e.data as { eventId: string }).eventId,
-      recordedAt: e.recordedAt,
-      position: e.position,
-    }))
+    .filter(isRetraction)
+    .map((e) => ({ eventId: e.data.eventId, recordedAt: e.recordedAt, position: e.position }))
 }
 
 /**

@@ -12,7 +12,7 @@ export type TableDefinition = string | ChangePointTable
  * tables of the generation being written first on the search path — so `apply` names its
  * tables unqualified. Queries read the live generation through the views in `readSchema(name)`.
  */
-export interface Projection<Tables = unknown> {
+export interface Projection<Tables = unknown, Event extends RecordedEvent = RecordedEvent> {
   /** kebab-case: `price-list`. */
   readonly name: string
   readonly description: string
@@ -28,9 +28,9 @@ export interface Projection<Tables = unknown> {
    * The event types `apply` uses; the projector reads only these (and `event.retracted`) from
    * the log, and still moves the checkpoint past the others. Unset: every event.
    */
-  readonly eventTypes?: readonly string[]
+  readonly eventTypes?: readonly Event['type'][]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
-  apply(db: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void>
+  apply(db: Kysely<Tables>, events: readonly Event[]): Promise<void>
   /** What the read model answers over HTTP, registered by the API in this order. */
   readonly queries?: readonly Query[]
 }
@@ -57,7 +57,13 @@ export function generationSchema(name: string, generation: number): string {
   return `${readSchema(name)}_g${generation}`
 }
 
-/** Declares a read model; its table types stay inside its own file. */
-export function defineProjection<Tables>(projection: Projection<Tables>): Projection {
+/**
+ * Declares a read model; its table types stay inside its own file. `apply` takes the log's
+ * events as the vocabulary's union `Event`, so `switch (event.type)` narrows their data: sound
+ * because the catalogue validated every event when it was written, and upcasts it when read.
+ */
+export function defineProjection<Tables, Event extends RecordedEvent = RecordedEvent>(
+  projection: Projection<Tables, Event>,
+): Projection {
   return projection as unknown as Projection
 }

@@ -4,18 +4,22 @@ import type { TObject } from 'typebox'
  * One event as a replay sees it: the log's fields a report needs, with `effectiveAt` as epoch
  * milliseconds so that the hot loop compares numbers, not dates.
  */
-export interface LogEntry {
+export interface LogEntry<Data = unknown, Type extends string = string> {
   readonly position: number
   readonly id: string
-  readonly type: string
+  readonly type: Type
   readonly subject: string
   readonly occurredAt: string
   readonly precision: string
   /** effectiveFrom, in epoch milliseconds. */
   readonly effectiveAt: number
   /** Upcast to the catalogue's current schema version. */
-  readonly data: unknown
+  readonly data: Data
 }
+
+/** A union of recorded events (`MarketEvent`) as a replay sees them, one branch per type. */
+export type LogEntryOf<Event extends { readonly type: string; readonly data: unknown }> =
+  Event extends unknown ? LogEntry<Event['data'], Event['type']> : never
 
 /** A report's parameters as instants (epoch milliseconds); a date given as text means its end (`to`, `asOf`, `knownAt`) or its start (`from`). */
 export interface ReportParameters {
@@ -53,25 +57,32 @@ export interface ReportTable {
  * and returns it: copying a state of thousands of entries for each of a million events would
  * make a replay quadratic.
  */
-export interface Report<State = unknown, Result extends object = object> {
+export interface Report<State = unknown, Result extends object = object, Entry extends LogEntry = LogEntry> {
   /** kebab-case, the name in `/v1/reports/:name`. */
   readonly name: string
   readonly title: string
   readonly description: string
   readonly period: ReportPeriod
   /** The event types `evolve` uses; the replay reads only these. */
-  readonly eventTypes: readonly string[]
+  readonly eventTypes: readonly Entry['type'][]
   /** The sections of the result, for the response schema and the OpenAPI document. */
   readonly resultSchema: TObject
   initialState(parameters: ReportParameters): State
-  evolve(state: State, event: LogEntry): State
+  evolve(state: State, event: Entry): State
   result(state: State, parameters: ReportParameters): Result
   /** The result as tables, for CSV and Markdown. */
   tables(result: Result): ReportTable[]
 }
 
-/** Declares a report; its state and result types stay inside its own file. */
-export function defineReport<State, Result extends object>(report: Report<State, Result>): Report {
+/**
+ * Declares a report; its state and result types stay inside its own file. `evolve` takes the
+ * log's events as the vocabulary's union `Entry`, so `switch (event.type)` narrows their data:
+ * sound because the catalogue validated every event when it was written, and the replay upcasts
+ * it when read.
+ */
+export function defineReport<State, Result extends object, Entry extends LogEntry = LogEntry>(
+  report: Report<State, Result, Entry>,
+): Report {
   return report as unknown as Report
 }
 

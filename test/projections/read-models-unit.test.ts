@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { MarketEvent } from '../../events/index.js'
 import { allianceRowsOf, membershipChangesOf } from '../../projections/alliance-membership/index.js'
 import { companyProductRowsOf, companyRelationRowsOf } from '../../projections/company-profile/index.js'
 import { latestValuationOf } from '../../projections/company-profile/read.js'
@@ -9,9 +10,10 @@ import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 
 let position = 0
 
-function recorded(type: string, subject: string, data: unknown, occurredAt = '2024-05-15'): RecordedEvent {
+/** An event as the log hands it to a read model: the catalogue validated it when it was written. */
+function recorded(type: string, subject: string, data: unknown, occurredAt = '2024-05-15'): MarketEvent {
   position += 1
-  return {
+  const event: RecordedEvent = {
     id: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
     type,
     subject,
@@ -23,6 +25,7 @@ function recorded(type: string, subject: string, data: unknown, occurredAt = '20
     version: 1,
     data,
   }
+  return event as MarketEvent
 }
 
 const point = (e: RecordedEvent) => ({

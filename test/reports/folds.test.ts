@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
 import { evolveFunding, fundingOf, initialFunding } from '../../reports/funding.js'
+import type { MarketEntry } from '../../reports/market-entry.js'
 import { evolveSnapshot, initialSnapshot, snapshotOf } from '../../reports/market-snapshot.js'
 import { evolvePriceChanges, initialPriceChanges, priceChangesOf } from '../../reports/price-changes.js'
 import { progressDisplay } from '../../src/cli/progress.js'
@@ -13,9 +14,10 @@ import type { LogEntry, ReportTable } from '../../src/reports/report.js'
 
 let position = 0
 const at = (date: string) => Date.parse(`${date}T00:00:00.000Z`)
-function entry(type: string, subject: string, date: string, data: object): LogEntry {
+/** An event as the replay hands it to a fold: the catalogue validated it when it was written. */
+function entry(type: string, subject: string, date: string, data: object): MarketEntry {
   position++
-  return {
+  const event: LogEntry = {
     position,
     id: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
     type,
@@ -25,6 +27,7 @@ function entry(type: string, subject: string, date: string, data: object): LogEn
     effectiveAt: at(date),
     data,
   }
+  return event as MarketEntry
 }
 const price = (product: string, date: string, amount: string, extra: object = {}) =>
   entry('price.changed', product, date, {
@@ -61,7 +64,7 @@ describe('exact decimals', () => {
 })
 
 describe('the market snapshot fold', () => {
-  const snapshotAt = (asOf: string, events: LogEntry[]) =>
+  const snapshotAt = (asOf: string, events: MarketEntry[]) =>
     snapshotOf(events.reduce(evolveSnapshot, initialSnapshot(at(asOf))))
 
   it('takes the latest price in effect, a later change recorded earlier losing to a later valid time', () => {
@@ -152,7 +155,7 @@ function v(value: string) {
 }
 
 describe('the price-changes fold', () => {
-  const changes = (from: string, to: string, events: LogEntry[]) =>
+  const changes = (from: string, to: string, events: MarketEntry[]) =>
     priceChangesOf(events.reduce(evolvePriceChanges, initialPriceChanges(at(from), at(to)))).changes
 
   it('takes the old amount from the change before, even one before the window', () => {
