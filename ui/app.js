@@ -12,8 +12,9 @@ import { wireTimelineFilters } from './timeline-filters.js'
 
 /** The explorer: wires the controls, the address and the live log to the timeline, market and chart. */
 
-// New events of these types change the names shown, and the price chart.
-const namingTypes = new Set(['entity.registered', 'product.launched', 'alliance.formed', 'event.retracted'])
+// New events of these types change the names shown: the types the catalogue says name an entity
+// (read from the API at start), and a retraction, which may undo one. And these, the price chart.
+const namingTypes = new Set(['event.retracted'])
 const pricingTypes = new Set(['price.changed', 'product.launched', 'event.retracted', 'entity.registered'])
 
 const $ = (id) => document.getElementById(id)
@@ -106,7 +107,9 @@ new ResizeObserver(([entry]) => {
 
 async function start() {
   problems.hide()
-  explorer.head = (await getJson('/v1/events/head')).position
+  const [head, catalogue] = await Promise.all([getJson('/v1/events/head'), getJson('/v1/event-types')])
+  explorer.head = head.position
+  for (const { type, namesEntity } of catalogue.eventTypes) if (namesEntity) namingTypes.add(type)
   const named = Directory.load({ knownAt: explorer.view.knownAt, consistentWith: explorer.head }).then(
     (loaded) => {
       explorer.directory = loaded

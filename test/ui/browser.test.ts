@@ -232,6 +232,31 @@ describe('the timeline explorer', () => {
     expect(await page.evaluate('window.stillHere')).toBe(true)
   })
 
+  it('names a newly registered company in the news by its name, without a reload', async () => {
+    const { page } = first
+    await goTo(page, '/')
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        events: [
+          {
+            type: 'entity.registered',
+            subject: 'lumen-labs',
+            occurredAt: '2024-08-01',
+            data: { kind: 'company', name: 'Lumen Labs' },
+            source: { publisher: 'Example' },
+          },
+        ],
+      },
+    })
+    expect(res.statusCode).toBe(201)
+    // The explorer learns from GET /v1/event-types that entity.registered names an entity.
+    await expect
+      .poll(() => page.locator('#live-news a').textContent(), patience)
+      .toContain('Lumen Labs, 1 August 2024')
+  })
+
   it('keeps the view in its address, to be shared', async () => {
     const { page } = await visit('/?asOf=2024-04-30&subject=tencent&scale=linear')
     try {
