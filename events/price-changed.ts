@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
+import { percentChange } from '../src/catalogue/decimal.js'
 import { defineEventType } from '../src/catalogue/event-type.js'
 import { Currency, LiteralUnion, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
-import { percentChange } from '../src/reports/decimal.js'
 import { signedPercent } from './wording.js'
 
 export const priceComponents = ['input', 'output', 'total', 'flat'] as const

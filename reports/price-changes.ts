@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { catalogue } from '../events/index.js'
-import { percentChange } from '../src/reports/decimal.js'
+import { percentChange } from '../src/catalogue/decimal.js'
 import { byEffectiveTime, defineReport, isoOf, type ReportTable } from '../src/reports/report.js'
 import { type EntityNames, evolveNames, nameOf } from './entity-names.js'
 import type { MarketEntry } from './market-entry.js'

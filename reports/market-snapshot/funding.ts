@@ -1,4 +1,4 @@
-import { fromUnits, toUnits } from '../../src/reports/decimal.js'
+import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'

@@ -5,8 +5,8 @@ import { evolveFunding, fundingOf, initialFunding } from '../../reports/funding.
 import type { MarketEntry } from '../../reports/market-entry.js'
 import { evolveSnapshot, initialSnapshot, snapshotOf } from '../../reports/market-snapshot.js'
 import { evolvePriceChanges, initialPriceChanges, priceChangesOf } from '../../reports/price-changes.js'
+import { fromUnits, percentChange, toUnits } from '../../src/catalogue/decimal.js'
 import { progressDisplay } from '../../src/cli/progress.js'
-import { fromUnits, percentChange, toUnits } from '../../src/reports/decimal.js'
 import { toCsv, toMarkdown } from '../../src/reports/formats.js'
 import type { LogEntry, ReportTable } from '../../src/reports/report.js'
 

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import { fromUnits, toUnits } from '../../src/reports/decimal.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 
 /**
