@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { catalogue } from '../events/index.js'
 import { AllianceSchema } from '../projections/alliance-membership/schemas.js'
+import { LatestValuationSchema } from '../projections/company-profile/schemas.js'
 import { defineReport } from '../src/reports/report.js'
 import type { MarketEntry } from './market-entry.js'
 import { evolveSnapshot, initialSnapshot, type SnapshotState, snapshotOf } from './market-snapshot/fold.js'
@@ -45,17 +46,7 @@ const SnapshotCompany = Type.Object({
   fundingTotals: Type.Array(Type.Object({ currency: Type.String(), amount: Type.String() }), {
     description: 'Sum of the disclosed round amounts, per currency',
   }),
-  latestValuation: Type.Union([
-    Type.Object({
-      value: Type.String(),
-      currency: Type.String(),
-      qualifier: Type.String(),
-      round: Type.String(),
-      effectiveFrom: Instant,
-      eventId: Type.String({ format: 'uuid' }),
-    }),
-    Type.Null(),
-  ]),
+  latestValuation: Type.Union([LatestValuationSchema, Type.Null()]),
 })
 
 const SnapshotMetric = Type.Object({

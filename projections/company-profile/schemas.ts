@@ -15,7 +15,7 @@ const CompanyProductSchema = Type.Object({
 })
 export type CompanyProduct = Static<typeof CompanyProductSchema>
 
-const LatestValuationSchema = Type.Object({
+export const LatestValuationSchema = Type.Object({
   value: Type.String(),
   currency: Type.String(),
   qualifier: Type.String(),

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.js'
 import { knownAt } from '../../src/projector/change-points.js'
@@ -20,6 +20,18 @@ export interface TimelineQuery {
   readonly after?: { readonly effectiveFrom: Date; readonly position: number }
 }
 
+/** The filters a timeline page and its periods share, on the timeline aliased `t`. */
+function timelineFilter(q: Omit<TimelineQuery, 'limit' | 'after'>): RawBuilder<boolean> {
+  const types = q.types ? [...q.types] : null
+  const precisions = q.precisions ? [...q.precisions] : null
+  return sql<boolean>`${knownAt('t', q.knownAt)}
+       and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
+       and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
+       and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
+       and (${types}::text[] is null or t.type = any(${types}))
+       and (${precisions}::text[] is null or t.precision = any(${precisions}))`
+}
+
 interface Row extends TimelineRow {
   effective_from: Date
   recorded_at: Date
@@ -33,13 +45,7 @@ export async function timelinePage<DB>(
 ): Promise<TimelineEntry[]> {
   const { rows } = await sql<Row>`
     select t.* from rm_timeline.timeline t
-     where ${knownAt('t', q.knownAt)}
-       and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
-       and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
-       and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
-       and (${q.types ? [...q.types] : null}::text[] is null or t.type = any(${q.types ? [...q.types] : null}))
-       and (${q.precisions ? [...q.precisions] : null}::text[] is null
-            or t.precision = any(${q.precisions ? [...q.precisions] : null}))
+     where ${timelineFilter(q)}
        and (${q.after?.effectiveFrom ?? null}::timestamptz is null
             or (t.effective_from, t.position) > (${q.after?.effectiveFrom ?? null}, ${q.after?.position ?? 0}))
      order by t.effective_from, t.position
@@ -93,13 +99,7 @@ export async function timelinePeriods<DB>(
              date_trunc(case when t.precision = 'year' then 'year' else 'month' end,
                         t.effective_from at time zone ${q.timeZone}) as local_start
         from rm_timeline.timeline t
-       where ${knownAt('t', q.knownAt)}
-         and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
-         and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
-         and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
-         and (${q.types ? [...q.types] : null}::text[] is null or t.type = any(${q.types ? [...q.types] : null}))
-         and (${q.precisions ? [...q.precisions] : null}::text[] is null
-              or t.precision = any(${q.precisions ? [...q.precisions] : null}))
+       where ${timelineFilter(q)}
     )
     select to_char(local_start, case when precision = 'year' then 'YYYY' else 'YYYY-MM' end) as period,
            precision,
