@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Kysely } from 'kysely'
-import { type TProperties, type TSchema, Type } from 'typebox'
+import { Type } from 'typebox'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import { Uuid } from '../../catalogue/envelope.js'
 import type { Database } from '../../db/schema.js'
 import { DatabaseUnavailable, NotFound, ReportNotReady } from '../../errors.js'
-import { AsOf, KnownAt, ValidFrom, ValidTo } from '../../queries/parameters.js'
-import { formatMedia, type ReportFormat, renderReport, reportFormats } from '../../reports/formats.js'
+import { formatMedia, type ReportFormat, renderReport } from '../../reports/formats.js'
 import type { RequestReport } from '../../reports/jobs.js'
 import { reportJob } from '../../reports/jobs.js'
 import {
@@ -17,6 +16,14 @@ import {
 } from '../../reports/parameters.js'
 import { type ReportOutput, replayReport } from '../../reports/replay.js'
 import type { Report } from '../../reports/report.js'
+import {
+  Format,
+  outputSchema,
+  parametersSchema,
+  ReportJobRequestSchema,
+  ReportJobSchema,
+  reportOperationId,
+} from '../../reports/schemas.js'
 import { CallerSlots, callerOf } from '../caller-slots.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -35,103 +42,7 @@ export interface ReportRoutesOptions {
   readonly slots?: CallerSlots
 }
 
-const Instant = Type.String({ format: 'date-time' })
-const NullableInstant = Type.Union([Instant, Type.Null()])
-
-const Format = Type.Union(
-  reportFormats.map((format) => Type.Literal(format)),
-  {
-    default: 'json',
-    description:
-      'json (default), csv (RFC 4180, header row; several tables become one with a `section` column) or ' +
-      'markdown (a title and one table per section).',
-  },
-)
-
-const parameterSchemas: Record<keyof GivenParameters, TSchema> = {
-  asOf: AsOf,
-  knownAt: KnownAt,
-  from: ValidFrom,
-  to: ValidTo,
-}
-
-function parametersSchema(report: Report) {
-  return Object.fromEntries(
-    parameterNames(report).map((name) => [name, Type.Optional(parameterSchemas[name])]),
-  )
-}
-
-/** A report's JSON answer: what was replayed, then the report's own sections. */
-function outputSchema(report: Report) {
-  const period: TProperties =
-    report.period === 'as-of'
-      ? { asOf: Instant, knownAt: Instant }
-      : {
-          from: Type.Union([Instant, Type.Null()], {
-            description: 'Start of the window; null: the beginning',
-          }),
-          to: Type.Union([Instant, Type.Null()], { description: 'End of the window; null: open' }),
-          knownAt: Instant,
-        }
-  return Type.Object(
-    {
-      report: Type.Literal(report.name),
-      ...period,
-      position: Type.Integer({
-        description: 'The replay read the log up to this position (the last known at knownAt)',
-      }),
-      eventsReplayed: Type.Integer(),
-      ...report.resultSchema.properties,
-    },
-    { title: report.title },
-  )
-}
-
-const ReportJobSchema = (reports: readonly Report[]) =>
-  Type.Object({
-    jobId: Uuid,
-    report: Type.String(),
-    status: Type.Union([
-      Type.Literal('queued'),
-      Type.Literal('running'),
-      Type.Literal('completed'),
-      Type.Literal('failed'),
-    ]),
-    parameters: Type.Record(Type.String(), NullableInstant),
-    progress: Type.Object(
-      {
-        replayed: Type.Integer({ description: 'The log position reached: events replayed so far' }),
-        total: Type.Union([Type.Integer(), Type.Null()], {
-          description:
-            'The last position to replay (the last recorded by knownAt); null until the job starts',
-        }),
-      },
-      {
-        description:
-          'Stored after every page of the log. Positions number the events in recording order; an append ' +
-          'that was rolled back leaves a gap.',
-      },
-    ),
-    createdAt: Instant,
-    startedAt: NullableInstant,
-    finishedAt: NullableInstant,
-    error: Type.Optional(Type.String()),
-    result: Type.Optional(
-      Type.Unsafe<ReportOutput>(
-        Type.Union(reports.map(outputSchema), {
-          description: 'When completed: the report, as GET /v1/reports/{name} answers it in JSON',
-        }),
-      ),
-    ),
-  })
-
 const problems = { 400: ProblemResponse, 404: ProblemResponse }
-
-/** `market-snapshot` → `getMarketSnapshotReport`. */
-function reportOperationId(report: Report): string {
-  const words = report.name.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-  return `get${words.join('')}Report`
-}
 
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   fastify,
@@ -265,15 +176,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
           'One caller (an API key, or an address without one) may have REPORT_JOBS_PER_CALLER jobs queued or ' +
           'running (default 5); beyond that the answer is 429 with Retry-After, and nothing is queued.',
         params: Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }) }),
-        body: Type.Object(
-          {
-            asOf: Type.Optional(AsOf),
-            knownAt: Type.Optional(KnownAt),
-            from: Type.Optional(ValidFrom),
-            to: Type.Optional(ValidTo),
-          },
-          { additionalProperties: false, description: "The report's parameters, as in its GET" },
-        ),
+        body: ReportJobRequestSchema,
         response: {
           202: Type.Object({ jobId: Uuid }),
           ...problems,
