@@ -3,7 +3,7 @@ import { knownAt } from '../../src/projector/change-points.js'
 import { allianceMembershipsOf } from '../alliance-membership/read.js'
 import { entityKnownAt, entityName, entityNames } from '../entities.js'
 import { type FundingRound, fundingRounds } from '../funding.js'
-import type { RelationKind } from './index.js'
+import type { RelationKind } from './rows.js'
 import type { CompanyProduct, CompanyProfile, LatestValuation, Partnership } from './schemas.js'
 
 interface ProfileQuery {

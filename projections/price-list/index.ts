@@ -1,28 +1,9 @@
 import { sql } from 'kysely'
 import type { MarketEvent, MarketEventOf } from '../../events/index.js'
-import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
+import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { priceListQueries } from './queries.js'
-
-/**
- * Prices per product and component, as change points from price.changed. A change's
- * previousAmount also tells the price in effect before it, since an unknown date.
- */
-export interface PricePoint extends ChangePoint {
-  product: string
-  component: string
-  amount: string
-  currency: string
-  unit: string
-  previous_amount: string | null
-  occurred_at: string
-  precision: string
-}
-
-interface Tables {
-  price_points: PricePoint
-  price_keys: { product: string; component: string }
-}
+import type { PricePoint, Tables } from './rows.js'
 
 export const priceListProjection = defineProjection<Tables, MarketEvent>({
   name: 'price-list',

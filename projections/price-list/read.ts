@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import { knownAt } from '../../src/projector/change-points.js'
 import { entityKnownAt } from '../entities.js'
-import type { PricePoint } from './index.js'
+import type { PricePoint } from './rows.js'
 import type { PriceChange, PriceInEffect } from './schemas.js'
 
 interface PriceRow {

@@ -1,21 +1,8 @@
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
+import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { timelineQueries } from './queries.js'
-
-/** Every event in valid-time order, as it was known at any time; summaries are written at query time. */
-export interface TimelineRow extends ChangePoint {
-  type: string
-  subject: string
-  occurred_at: string
-  precision: string
-  data: unknown
-  source: unknown
-}
-
-interface Tables {
-  timeline: TimelineRow
-}
+import type { Tables, TimelineRow } from './rows.js'
 
 export const timelineProjection = defineProjection<Tables>({
   name: 'timeline',

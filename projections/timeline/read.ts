@@ -4,7 +4,7 @@ import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.
 import { knownAt } from '../../src/projector/change-points.js'
 import type { Precision } from '../../src/time/market-date.js'
 import { entityNamesKnownAt, nameLookupOf } from '../entities.js'
-import type { TimelineRow } from './index.js'
+import type { TimelineRow } from './rows.js'
 import type { TimelineEntry, TimelinePeriod } from './schemas.js'
 
 export interface TimelineQuery {

@@ -1,10 +1,10 @@
 import { type EntityNames, entityNameOf } from '../entity-names.js'
 import type { MarketEntry } from '../market-entry.js'
-import type { MarketSnapshot } from '../market-snapshot.js'
 import { type Alliances, alliancesOf, formAlliance, joinAlliance, leaveAlliance } from './alliances.js'
 import { closeRound, companiesOf, type Funding } from './funding.js'
 import { type Metrics, metricsOf, reportMetric } from './metrics.js'
 import { changePrice, type Prices, productsOf } from './prices.js'
+import type { MarketSnapshot } from './schema.js'
 
 export interface SnapshotState {
   readonly asOf: number

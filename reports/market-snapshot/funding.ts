@@ -2,8 +2,8 @@ import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'
-import type { MarketSnapshot } from '../market-snapshot.js'
 import { entryOf, type Point, pointOf } from './point.js'
+import type { MarketSnapshot } from './schema.js'
 
 interface Valuation extends Point {
   readonly value: string

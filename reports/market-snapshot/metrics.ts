@@ -1,8 +1,8 @@
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'
-import type { MarketSnapshot } from '../market-snapshot.js'
 import { type Point, pointOf } from './point.js'
+import type { MarketSnapshot } from './schema.js'
 
 interface MetricPoint extends Point {
   readonly entity: string

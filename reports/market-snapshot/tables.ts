@@ -1,5 +1,5 @@
 import type { ReportTable } from '../../src/reports/report.js'
-import type { MarketSnapshot } from '../market-snapshot.js'
+import type { MarketSnapshot } from './schema.js'
 
 /** One table per section; a product, alliance or company without rows of its own is one row. */
 export function snapshotTables(s: MarketSnapshot): ReportTable[] {

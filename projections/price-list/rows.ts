@@ -1,0 +1,21 @@
+import type { ChangePoint } from '../../src/projector/change-points.js'
+
+/**
+ * Prices per product and component, as change points from price.changed. A change's
+ * previousAmount also tells the price in effect before it, since an unknown date.
+ */
+export interface PricePoint extends ChangePoint {
+  product: string
+  component: string
+  amount: string
+  currency: string
+  unit: string
+  previous_amount: string | null
+  occurred_at: string
+  precision: string
+}
+
+export interface Tables {
+  price_points: PricePoint
+  price_keys: { product: string; component: string }
+}
