@@ -4,6 +4,7 @@ import autocannon from 'autocannon'
 import { sql } from 'kysely'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
+import { reports } from '../reports/index.js'
 import { buildApp } from '../src/api/app.js'
 import { loadConfig } from '../src/config.js'
 import { ensureProjections } from '../src/projector/generations.js'
@@ -145,6 +146,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     config,
     database: db.handle,
     catalogue,
+    reports,
     projections,
     store,
     databaseUrl: db.url,

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type PgBoss from 'pg-boss'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
+import { reports } from '../reports/index.js'
 import { buildApp } from './api/app.js'
 import { countApiKeys, createApiKey } from './auth/api-keys.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
@@ -108,6 +109,7 @@ async function run(
       database: runtime.database,
       databaseUrl: runtime.url,
       catalogue,
+      reports,
       projections,
       boss: parts.boss,
       marketTz: config.marketTz,
@@ -124,6 +126,7 @@ async function run(
       ...(runtime.readDatabase ? { readDatabase: runtime.readDatabase } : {}),
       reportDatabase: runtime.reportDatabase,
       catalogue,
+      reports,
       projections,
       store,
       requestRebuild: (name) => requestRebuild(db, boss, name),

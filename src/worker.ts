@@ -1,5 +1,4 @@
 import type PgBoss from 'pg-boss'
-import { reports } from '../reports/index.js'
 import type { Catalogue } from './catalogue/catalogue.js'
 import type { WebhookConfig } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
@@ -8,6 +7,7 @@ import type { Projection } from './projector/projection.js'
 import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
 import { REBUILD_QUEUE, workRebuilds } from './projector/rebuild-jobs.js'
 import { REPORT_QUEUE, workReports } from './reports/jobs.js'
+import type { Report } from './reports/report.js'
 import { createEventStore } from './store/event-store.js'
 import { startDeliveryWorker } from './webhooks/delivery-worker.js'
 import { startDispatcher } from './webhooks/dispatcher.js'
@@ -17,6 +17,7 @@ export interface WorkerDependencies {
   readonly databaseUrl: string
   readonly catalogue: Catalogue
   readonly projections: readonly Projection[]
+  readonly reports: readonly Report[]
   readonly boss: PgBoss
   readonly marketTz: string
   readonly webhooks: WebhookConfig
@@ -55,7 +56,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
   await workReports(deps.boss, {
     db,
     catalogue: deps.catalogue,
-    reports,
+    reports: deps.reports,
     log: deps.log,
     ...(deps.reportPageSize ? { pageSize: deps.reportPageSize } : {}),
   })

@@ -5,7 +5,6 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type PgBoss from 'pg-boss'
-import { reports } from '../../reports/index.js'
 import { KeyVerifier } from '../auth/api-keys.js'
 import type { Catalogue } from '../catalogue/catalogue.js'
 import { RecordedEventSchema } from '../catalogue/envelope.js'
@@ -16,6 +15,7 @@ import { DatabaseUnavailable } from '../errors.js'
 import type { Projection } from '../projector/projection.js'
 import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
+import type { Report } from '../reports/report.js'
 import { createEventStore, type EventStore } from '../store/event-store.js'
 import { type AnswerCache, listeningAnswerCache } from './answer-cache.js'
 import { authentication } from './auth.js'
@@ -59,6 +59,8 @@ export interface AppDependencies {
   readonly catalogue: Catalogue
   /** The read models whose queries the API answers; none without. */
   readonly projections?: readonly Projection[]
+  /** The reports the API replays and queues. */
+  readonly reports: readonly Report[]
   /** Defaults to the PostgreSQL store on `database`. */
   readonly store?: EventStore
   /** Queues a projection rebuild (pg-boss); without it, rebuild requests are 503. */
@@ -83,6 +85,7 @@ export async function buildApp({
   reportDatabase,
   catalogue,
   projections = [],
+  reports,
   store,
   requestRebuild,
   requestReport,

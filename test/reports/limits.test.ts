@@ -65,6 +65,7 @@ describe('report jobs, per caller', () => {
       config: settings,
       database: database.handle,
       catalogue,
+      reports,
       jobs: boss,
       requestReport: reportRequester(database.handle.db, boss, {
         jobsPerCaller: settings.reports.jobsPerCaller,
@@ -138,6 +139,7 @@ describe('report replays beside appends', () => {
       database: main,
       reportDatabase: longReads,
       catalogue,
+      reports,
       store: createEventStore(main.db, catalogue, 'UTC'),
     })
     await app.ready()
@@ -194,6 +196,7 @@ describe('replays and exports per caller', () => {
       database: database.handle,
       reportDatabase: longReads,
       catalogue,
+      reports,
     })
     await app.ready()
   })
@@ -242,7 +245,7 @@ describe('a statement past its timeout', () => {
     database = await createTestDatabase()
     main = connectDatabase(database.url, { statementTimeoutMs: 500 })
     longReads = connectDatabase(database.url, { max: 2, readOnly: true, statementTimeoutMs: 300 })
-    app = await buildApp({ config: config(), database: main, reportDatabase: longReads, catalogue })
+    app = await buildApp({ config: config(), database: main, reportDatabase: longReads, catalogue, reports })
     await app.ready()
   })
   afterEach(async () => {

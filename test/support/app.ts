@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type PgBoss from 'pg-boss'
 import { catalogue as defaultCatalogue } from '../../events/index.js'
 import { projections as defaultProjections } from '../../projections/index.js'
+import { reports } from '../../reports/index.js'
 import { buildApp } from '../../src/api/app.js'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import { type Config, loadConfig } from '../../src/config.js'
@@ -67,6 +68,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       database: database.handle,
       databaseUrl: database.url,
       catalogue,
+      reports,
       projections,
       boss,
       marketTz: config.marketTz,
@@ -84,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database: database.handle,
     readDatabase: reads,
     catalogue,
+    reports,
     projections,
     store,
     databaseUrl: database.url,
