@@ -38,7 +38,9 @@ export function formAlliance(alliances: Alliances, event: EntryOf<'alliance.form
   const alliance = allianceOf(alliances, event.subject)
   if (!alliance.formation || event.effectiveAt >= alliance.formation.effectiveAt) {
     alliance.formation = {
-      ...pointOf(event),
+      effectiveAt: event.effectiveAt,
+      position: event.position,
+      id: event.id,
       name: d.name,
       localName: d.localName ?? null,
       conveners: d.conveners,

@@ -2,7 +2,7 @@ import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'
-import { entryOf, type Point, pointOf } from './point.js'
+import { entryOf, type Point } from './point.js'
 import type { MarketSnapshot } from './schema.js'
 
 interface Valuation extends Point {
@@ -37,7 +37,15 @@ export function closeRound(funding: Funding, event: EntryOf<'funding.round_close
     company.totals.set(currency, (company.totals.get(currency) ?? 0n) + toUnits(value))
   }
   if (d.valuation && (!company.valuation || event.effectiveAt >= company.valuation.effectiveAt)) {
-    company.valuation = { ...pointOf(event), ...d.valuation, round: d.round }
+    company.valuation = {
+      effectiveAt: event.effectiveAt,
+      position: event.position,
+      id: event.id,
+      value: d.valuation.value,
+      currency: d.valuation.currency,
+      qualifier: d.valuation.qualifier,
+      round: d.round,
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'
-import { type Point, pointOf } from './point.js'
+import type { Point } from './point.js'
 import type { MarketSnapshot } from './schema.js'
 
 interface MetricPoint extends Point {
@@ -23,7 +23,9 @@ export function reportMetric(metrics: Metrics, event: EntryOf<'metric.reported'>
   const current = metrics.get(key)
   if (current && event.effectiveAt < current.effectiveAt) return
   metrics.set(key, {
-    ...pointOf(event),
+    effectiveAt: event.effectiveAt,
+    position: event.position,
+    id: event.id,
     entity: event.subject,
     metric: d.metric,
     value: d.value,

@@ -7,6 +7,10 @@ export interface Point {
   readonly id: string
 }
 
+/**
+ * A point on its own. Where a state keeps one among other fields, write the three fields out
+ * instead of spreading this: a spread per event made the whole fold several times slower.
+ */
 export function pointOf(event: MarketEntry): Point {
   return { effectiveAt: event.effectiveAt, position: event.position, id: event.id }
 }

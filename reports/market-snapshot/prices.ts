@@ -1,7 +1,7 @@
 import { bySlug, isoOf } from '../../src/reports/report.js'
 import { type EntityNames, nameOf } from '../entity-names.js'
 import type { EntryOf } from '../market-entry.js'
-import { entryOf, type Point, pointOf } from './point.js'
+import { entryOf, type Point } from './point.js'
 import type { MarketSnapshot } from './schema.js'
 
 interface PricePoint extends Point {
@@ -26,7 +26,9 @@ export function changePrice(prices: Prices, event: EntryOf<'price.changed'>, inE
   const components = entryOf(prices, event.subject, () => new Map<string, PriceSlots>())
   const slots = entryOf(components, d.component, (): PriceSlots => ({ current: null, next: null }))
   const point: PricePoint = {
-    ...pointOf(event),
+    effectiveAt: event.effectiveAt,
+    position: event.position,
+    id: event.id,
     amount: d.amount,
     previousAmount: d.previousAmount ?? null,
     currency: d.currency,
