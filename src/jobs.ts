@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely'
 import PgBoss from 'pg-boss'
 import type { Database } from './db/schema.js'
 import { rebuildQueue } from './projector/rebuild-jobs.js'
+import { reportQueue } from './reports/jobs.js'
 import { deliveryQueue } from './webhooks/delivery-jobs.js'
 
 export interface JobLog {
@@ -40,6 +41,9 @@ export async function startJobQueue(
     // createQueue leaves an existing queue as it was: the settings of the running code win.
     await boss.updateQueue(queue.name, settings)
   }
+  // Created here too, where start-up takes turns: the first creation of a queue attaches a
+  // partition to pg-boss's job table, which deadlocks with another process fetching jobs.
+  await boss.createQueue(reportQueue.name, reportQueue)
   return boss
 }
 

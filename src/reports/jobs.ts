@@ -37,14 +37,17 @@ interface StoredParameters extends ReportParameters {
   readonly given: GivenParameters
 }
 
+/** Report jobs keep their own expiry: a replay of a long log may take minutes. */
+export const reportQueue: PgBoss.Queue = {
+  name: REPORT_QUEUE,
+  retryLimit: 3,
+  retryDelay: 5,
+  expireInSeconds: 900,
+}
+
 /** createQueue is idempotent: every process that sends or works report jobs makes sure the queue exists. */
 async function ensureReportQueue(boss: PgBoss): Promise<void> {
-  await boss.createQueue(REPORT_QUEUE, {
-    name: REPORT_QUEUE,
-    retryLimit: 3,
-    retryDelay: 5,
-    expireInSeconds: 900,
-  })
+  await boss.createQueue(REPORT_QUEUE, reportQueue)
 }
 
 /**
