@@ -5,7 +5,8 @@ import type { EventSource, RecordedEvent } from '../catalogue/event-type.js'
 import type { Database } from '../db/schema.js'
 import type { Precision } from '../time/market-date.js'
 import { type BatchRow, toBatch } from './batch.js'
-import { type AppendedRow, appendBatch } from './sql/append.js'
+import { groupCommit } from './group-commit.js'
+import type { AppendedRow } from './sql/append.js'
 import { headPosition } from './sql/head.js'
 import { type EventRow, type LogFilter, selectAtPositions, selectById, selectLog } from './sql/read-log.js'
 
@@ -20,7 +21,10 @@ export interface AppendResult {
 }
 
 export interface EventStore {
-  /** Appends a batch atomically: all stored or none. Idempotent by event id. */
+  /**
+   * Appends a batch atomically: all stored or none. Idempotent by event id. Batches appended
+   * while another commits are committed together, each still all or none (group-commit.ts).
+   */
   append(events: readonly EventInput[]): Promise<AppendResult>
   /**
    * The log in position order after `position`. Never skips an event that commits late:
@@ -55,10 +59,12 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
     return (await selectLog(within, filter)).map(toEvent)
   }
 
+  const commit = groupCommit(db)
+
   return {
     async append(inputs) {
       const batch = toBatch(inputs, catalogue, marketTz)
-      const rows = await appendBatch(db, batch)
+      const rows = await commit(batch)
       return {
         events: rows.map((row) => appendedEvent(batch, row)),
         appended: rows.filter((r) => r.appended).length,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { up as applyAppendFunction } from '../../src/db/migrations/005-lean-append.js'
 import type { Database } from '../../src/db/schema.js'
 import { appendFunction } from '../../src/store/sql/append-function.js'
+import { appendGroupFunction } from '../../src/store/sql/append-group-function.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
 
 let database: TestDatabase
@@ -55,5 +56,25 @@ describe('the append function', () => {
       new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.handle.pool }) }),
     )
     expect(await liveDefinition()).toBe(await constantDefinition())
+  })
+})
+
+describe('the group append function', () => {
+  it('is, in a migrated database, the text of src/store/sql/append-group-function.ts, taking the log lock', async () => {
+    const definitionIn = async (schema: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_functiondef(${`${schema}.mt_append_group(jsonb)`}::regprocedure) as definition
+      `.execute(db)
+      return (rows[0]?.definition ?? '').replace(`FUNCTION ${schema}.`, 'FUNCTION public.')
+    }
+    await db.connection().execute(async (connection) => {
+      await sql`create schema if not exists mt_constant`.execute(connection)
+      await sql`set search_path = mt_constant`.execute(connection)
+      await sql.raw(appendGroupFunction).execute(connection)
+      await sql`reset search_path`.execute(connection)
+    })
+    const live = await definitionIn('public')
+    expect(live).toContain('pg_advisory_xact_lock(7388460240563250001)')
+    expect(live).toBe(await definitionIn('mt_constant'))
   })
 })

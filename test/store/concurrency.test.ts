@@ -16,7 +16,28 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-type Append = (events: readonly EventInput[]) => Promise<readonly RecordedEvent[]>
+/** Appends for one of the writers. */
+type Append = (events: readonly EventInput[], writer: number) => Promise<readonly RecordedEvent[]>
+
+interface Writers {
+  readonly writers: number
+  readonly batchesPerWriter: number
+  readonly batchSize: (writer: number, batch: number) => number
+}
+
+/** Eight writers of batches of 1–5 events, 40 batches each. */
+const batchWriters: Writers = {
+  writers: 8,
+  batchesPerWriter: 40,
+  batchSize: (writer, batch) => 1 + ((writer + batch) % 5),
+}
+
+/** A hundred writers of one event per call, as many concurrent requests each storing one fact. */
+const singleEventWriters = (batchesPerWriter: number): Writers => ({
+  writers: 100,
+  batchesPerWriter,
+  batchSize: () => 1,
+})
 
 interface FollowReport {
   readonly acknowledged: number
@@ -30,15 +51,14 @@ interface FollowReport {
 let run = 0
 
 /**
- * Eight writers append batches of 1–5 events through `append`, each on subjects of its own (so
- * that nothing but the log's lock orders them), while a reader follows the log from its head
+ * Writers (by default eight, with batches of 1–5 events) append through `append`, each on
+ * subjects of its own (so that nothing but the log's lock orders them), while a reader follows the log from its head
  * by position, as every consumer does. Once the writers are done the reader reads on until it
  * has reached the last acknowledged position — an empty page alone proves nothing, its snapshot
  * may predate the last commit. Then every acknowledged event the reader did not see is a skip.
  */
-async function followAndCheck(append: Append): Promise<FollowReport> {
-  const writers = 8
-  const batchesPerWriter = 40
+async function followAndCheck(append: Append, shape: Writers = batchWriters): Promise<FollowReport> {
+  const { writers, batchesPerWriter, batchSize } = shape
   const prefix = `run-${++run}`
   const acknowledged: RecordedEvent[] = []
   const start = await t.store.headPosition()
@@ -46,11 +66,11 @@ async function followAndCheck(append: Append): Promise<FollowReport> {
 
   const write = async (writer: number) => {
     for (let batch = 0; batch < batchesPerWriter; batch++) {
-      const size = 1 + ((writer + batch) % 5)
+      const size = batchSize(writer, batch)
       const events = Array.from({ length: size }, (_, i) =>
         priceChange(`${prefix}-writer-${writer}-${(batch + i) % 3}`, String(writer * 1000 + batch)),
       )
-      acknowledged.push(...(await append(events)))
+      acknowledged.push(...(await append(events, writer)))
     }
   }
 
@@ -96,35 +116,49 @@ async function followAndCheck(append: Append): Promise<FollowReport> {
   }
 }
 
-/** Runs `use` with the real store on connections whose appends pause before they commit (test/support/slow-append.ts). */
+/**
+ * Runs `use` with real stores on connections whose appends pause before they commit
+ * (test/support/slow-append.ts). Each store groups only its own appends, so `processes` stores
+ * stand for as many API processes: between them, only the log's lock orders the commits.
+ */
 async function withSlowAppends<T>(
   withoutLogLock: boolean,
-  use: (store: EventStore) => Promise<T>,
+  processes: number,
+  use: (stores: readonly EventStore[]) => Promise<T>,
 ): Promise<T> {
   const handle = await connectWithSlowAppends(t.database.url, { withoutLogLock })
   try {
-    return await use(createEventStore(handle.db, catalogue, t.config.marketTz))
+    return await use(
+      Array.from({ length: processes }, () => createEventStore(handle.db, catalogue, t.config.marketTz)),
+    )
   } finally {
     await handle.close()
   }
 }
 
-const followWithSlowAppends = (withoutLogLock: boolean) =>
-  withSlowAppends(withoutLogLock, (store) =>
-    followAndCheck((events) => store.append(events).then((r) => r.events)),
-  )
+/** Each writer appends through one of the stores, in turn. */
+const through =
+  (stores: readonly EventStore[]): Append =>
+  (events, writer) =>
+    (stores[writer % stores.length] as EventStore).append(events).then((r) => r.events)
+
+/** One store per writer by default: no two writers' appends share a group. */
+const followWithSlowAppends = (withoutLogLock: boolean, shape = batchWriters, processes = shape.writers) =>
+  withSlowAppends(withoutLogLock, processes, (stores) => followAndCheck(through(stores), shape))
 
 /** Four writers at once append to one subject, each expecting the version it had before the race. */
 async function raceOnExpectedVersion(
-  store: EventStore,
+  stores: readonly EventStore[],
   subject: string,
 ): Promise<PromiseSettledResult<unknown>[]> {
   await t.store.append([priceChange(subject, '1')])
   // Four connections open first, so that the appends start together rather than one per connect.
-  await Promise.all([1, 2, 3, 4].map(() => store.headPosition()))
+  await Promise.all(stores.map((store) => store.headPosition()))
   return Promise.allSettled(
-    ['2', '3', '4', '5'].map((amount) =>
-      store.append([priceChange(subject, amount, { expectedVersion: 1 })]),
+    ['2', '3', '4', '5'].map((amount, i) =>
+      (stores[i % stores.length] as EventStore).append([
+        priceChange(subject, amount, { expectedVersion: 1 }),
+      ]),
     ),
   )
 }
@@ -158,6 +192,34 @@ describe('the log under concurrent writers', () => {
     // The skipped events are in the log: they committed after the reader had moved past them.
     const stored = await t.store.findByPositions(report.skipped.map((s) => s.position))
     expect(stored.map((e) => e.position)).toEqual(report.skipped.map((s) => s.position))
+    expect(report.exact).toBe(false)
+  })
+
+  it('gives the reader every event of a hundred single-event writers whose appends one store commits in groups', {
+    timeout: 90_000,
+  }, async () => {
+    const append: Append = (events) => t.store.append(events).then((r) => r.events)
+    const report = await followAndCheck(append, singleEventWriters(10))
+    expect(report.acknowledged).toBe(1000)
+    expect(report.skipped).toEqual([])
+    expect(report.exact).toBe(true)
+  })
+
+  it('gives the reader every event of a hundred single-event writers on four stores whose groups pause before committing', {
+    timeout: 90_000,
+  }, async () => {
+    const report = await followWithSlowAppends(false, singleEventWriters(4), 4)
+    expect(report.acknowledged).toBe(400)
+    expect(report.skipped).toEqual([])
+    expect(report.exact).toBe(true)
+  })
+
+  it('would skip events of grouped writers without the log lock: four stores commit their groups out of order', {
+    timeout: 90_000,
+  }, async () => {
+    const report = await followWithSlowAppends(true, singleEventWriters(4), 4)
+    expect(report.skipped.length).toBeGreaterThan(0)
+    for (const skip of report.skipped) expect(skip.passedAt).toBeGreaterThan(skip.position)
     expect(report.exact).toBe(false)
   })
 
@@ -218,7 +280,7 @@ describe('the log under concurrent writers', () => {
 
 describe('writers racing with the same expectedVersion', () => {
   it('let exactly one win and tell the others the version moved, even when appends overlap', async () => {
-    const results = await withSlowAppends(false, (store) => raceOnExpectedVersion(store, 'race-locked'))
+    const results = await withSlowAppends(false, 4, (stores) => raceOnExpectedVersion(stores, 'race-locked'))
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     const refused = refusals(results)
     expect(refused).toHaveLength(3)
@@ -226,7 +288,7 @@ describe('writers racing with the same expectedVersion', () => {
   })
 
   it('would meet the unique (subject, version) constraint instead without the log lock: the same race shows it', async () => {
-    const results = await withSlowAppends(true, (store) => raceOnExpectedVersion(store, 'race-unlocked'))
+    const results = await withSlowAppends(true, 4, (stores) => raceOnExpectedVersion(stores, 'race-unlocked'))
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     const refused = refusals(results)
     expect(refused.some((reason) => (reason as { code?: string }).code === '23505')).toBe(true)

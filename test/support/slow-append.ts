@@ -1,24 +1,32 @@
 import { sql } from 'kysely'
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js'
 
-const realFunction = `'public.mt_append_events(jsonb)'::regprocedure`
+/** The two functions that append: one batch, and a group of batches (group commit). */
+const functions = [
+  { name: 'mt_append_events', argument: 'batch' },
+  { name: 'mt_append_group', argument: 'requests' },
+] as const
+type AppendFunction = (typeof functions)[number]
+
+const real = (f: AppendFunction) => `'public.${f.name}(jsonb)'::regprocedure`
 const lockStatement = /^\s*perform pg_advisory_xact_lock\(\d+\);\n/m
 /** 5–25 ms between drawing positions and committing them: a wide window for a reader to pass them. */
 const pause = 'perform pg_sleep(0.005 + random() * 0.02);'
 
 export interface SlowAppendOptions {
-  /** Append through a copy of the function with the log's lock taken out: the negative control. */
+  /** Append through copies of the functions with the log's lock taken out: the negative control. */
   readonly withoutLogLock: boolean
 }
 
 /**
- * Connections to a test database on which `mt_append_events` pauses after it has drawn its
- * positions and before its transaction commits — the moment a reader could pass them by.
- * With the lock kept, it is the real function followed by the pause. Without it, it is a copy
+ * Connections to a test database on which appends pause after they have drawn their positions
+ * and before their transaction commits — the moment a reader could pass them by. With the lock
+ * kept, each append function is the real one followed by the pause. Without it, each is a copy
  * made from the real function's own definition (`pg_get_functiondef`) with the
- * `pg_advisory_xact_lock` statement removed and the pause before its answer. Either lives in a
- * schema of its own that only these connections put first on their search path, so an event
- * store built on them is the real store; only its one function call lands elsewhere.
+ * `pg_advisory_xact_lock` statement removed, `mt_append_events` pausing before its answer
+ * (`mt_append_group` calls it by name, so a group finds the copy too). Either lives in a schema
+ * of its own that only these connections put first on their search path, so an event store
+ * built on them is the real store; only its function calls land elsewhere.
  */
 export async function connectWithSlowAppends(
   url: string,
@@ -31,37 +39,44 @@ export async function connectWithSlowAppends(
     client.query(`set search_path = ${schema}, public`).catch(() => {})
   })
   await sql.raw(`create schema if not exists ${schema}`).execute(handle.db)
-  await sql
-    .raw(options.withoutLogLock ? await unlockedCopy(handle, schema) : await pausingWrapper(handle, schema))
-    .execute(handle.db)
+  for (const f of functions) {
+    await sql
+      .raw(
+        options.withoutLogLock
+          ? await unlockedCopy(handle, schema, f)
+          : await pausingWrapper(handle, schema, f),
+      )
+      .execute(handle.db)
+  }
   return handle
 }
 
-async function pausingWrapper(handle: DatabaseHandle, schema: string): Promise<string> {
+async function pausingWrapper(handle: DatabaseHandle, schema: string, f: AppendFunction): Promise<string> {
   const { rows } = await sql<{ result: string }>`
-    select pg_get_function_result(${sql.raw(realFunction)}) as result
+    select pg_get_function_result(${sql.raw(real(f))}) as result
   `.execute(handle.db)
   return `
-    create or replace function ${schema}.mt_append_events(batch jsonb) returns ${rows[0]?.result}
+    create or replace function ${schema}.${f.name}(${f.argument} jsonb) returns ${rows[0]?.result}
     language plpgsql as $$
     begin
-      return query select * from public.mt_append_events(batch);
+      return query select * from public.${f.name}(${f.argument});
       ${pause}
     end $$`
 }
 
-async function unlockedCopy(handle: DatabaseHandle, schema: string): Promise<string> {
+async function unlockedCopy(handle: DatabaseHandle, schema: string, f: AppendFunction): Promise<string> {
   const { rows } = await sql<{ definition: string }>`
-    select pg_get_functiondef(${sql.raw(realFunction)}) as definition
+    select pg_get_functiondef(${sql.raw(real(f))}) as definition
   `.execute(handle.db)
-  const real = rows[0]?.definition ?? ''
-  if (!lockStatement.test(real)) throw new Error('mt_append_events does not take the log lock as expected')
-  const copy = real
+  const definition = rows[0]?.definition ?? ''
+  if (!lockStatement.test(definition)) throw new Error(`${f.name} does not take the log lock as expected`)
+  let copy = definition
     .replace(lockStatement, '')
-    .replace('FUNCTION public.mt_append_events(', `FUNCTION ${schema}.mt_append_events(`)
-    .replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
-  if (!copy.includes(`${schema}.mt_append_events(`) || !copy.includes(pause)) {
-    throw new Error('could not derive the unlocked copy of mt_append_events')
-  }
+    .replace(`FUNCTION public.${f.name}(`, `FUNCTION ${schema}.${f.name}(`)
+  if (f.name === 'mt_append_events') copy = copy.replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
+  const derived =
+    copy.includes(`${schema}.${f.name}(`) &&
+    (f.name === 'mt_append_events' ? copy.includes(pause) : copy.includes(' from mt_append_events(batch)'))
+  if (!derived) throw new Error(`could not derive the unlocked copy of ${f.name}`)
   return copy
 }

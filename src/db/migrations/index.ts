@@ -6,6 +6,7 @@ import * as webhooks from './004-webhooks.js'
 import * as leanAppend from './005-lean-append.js'
 import * as reportJobs from './006-report-jobs.js'
 import * as reportJobCallers from './007-report-job-callers.js'
+import * as groupAppend from './008-group-append.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '005-lean-append': leanAppend,
   '006-report-jobs': reportJobs,
   '007-report-job-callers': reportJobCallers,
+  '008-group-append': groupAppend,
 }
 
 export const migrationProvider: MigrationProvider = {

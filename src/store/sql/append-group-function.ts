@@ -1,0 +1,51 @@
+/**
+ * The current text of `mt_append_group`, which appends several requests in one transaction:
+ * group commit. Migration 008-group-append applies it; migrations keep no copies. `requests` is
+ * a JSON array of batches, each what `mt_append_events` takes (see append-function.ts).
+ *
+ * It takes the log's lock once, then appends each batch through `mt_append_events` in a block of
+ * its own (`begin … exception … end`, a subtransaction): a batch that is refused — an id stored
+ * with other content (MT001), an expectedVersion that does not match (MT002), or any other error
+ * — is undone alone, and the others are stored. It answers per request, in request order: the
+ * rows `mt_append_events` answers, each with its request's index, or one row whose `refusal`
+ * holds the error's SQLSTATE, message and detail. An error that cannot be caught (a statement
+ * cancelled for its timeout) fails the whole group, and nothing of it is stored.
+ *
+ * The lock is the same one `mt_append_events` takes, held until this transaction commits, so
+ * position order stays commit order across groups and lone appends alike; taking it again inside
+ * `mt_append_events` costs a lookup in the transaction's own lock table. A group is bounded by
+ * its caller (src/store/group-commit.ts): every batch that writes takes a subtransaction id, and
+ * past 64 of them in one transaction PostgreSQL's snapshots overflow their subtransaction cache,
+ * which slows every reader until the transaction ends.
+ *
+ * `mt_append_events` is called by its name alone, as the session's search path finds it, which
+ * is what lets test/support/slow-append.ts put a copy of both functions in front.
+ */
+export const appendGroupFunction = `
+    create or replace function mt_append_group(requests jsonb)
+    returns table (request integer, idx integer, appended boolean, "position" bigint, version integer,
+                   effective_from timestamptz, recorded_at timestamptz, refusal jsonb)
+    language plpgsql as $$
+    declare
+      n integer := 0;
+      batch jsonb;
+      state text;
+      message text;
+      about text;
+    begin
+      perform pg_advisory_xact_lock(7388460240563250001);
+
+      for batch in select r from jsonb_array_elements(requests) as r loop
+        begin
+          return query
+            select n, a.idx, a.appended, a.position, a.version, a.effective_from, a.recorded_at, null::jsonb
+              from mt_append_events(batch) as a;
+        exception when others then
+          get stacked diagnostics state = returned_sqlstate, message = message_text, about = pg_exception_detail;
+          return query
+            select n, null::integer, null::boolean, null::bigint, null::integer, null::timestamptz,
+                   null::timestamptz, jsonb_build_object('code', state, 'message', message, 'detail', about);
+        end;
+        n := n + 1;
+      end loop;
+    end $$`
