@@ -138,4 +138,37 @@ describe('appends that arrive while another commits', () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b))
     expect(new Set(await transactionsOf(positions)).size).toBe(1)
   })
+
+  it('refuse a stale expectedVersion among new events alone: the group is then stored request by request', async () => {
+    const subject = `stale-${randomUUID()}`
+    await store.append([priceChange(subject, '1')])
+
+    const lock = await holdLogLock()
+    const first = store.append([priceChange('ahead', '2')])
+    const settled = Promise.allSettled([
+      store.append([priceChange(subject, '2')]),
+      store.append([priceChange(subject, '3', { expectedVersion: 1 }), priceChange('stale-neighbour', '1')]),
+      store.append([priceChange(subject, '4', { expectedVersion: 2 })]),
+    ])
+    await lock.release()
+    await first
+    const [unguarded, stale, current] = await settled
+
+    expect(stale).toMatchObject({
+      status: 'rejected',
+      reason: expect.objectContaining({ index: 0, subject, expectedVersion: 1, actualVersion: 2 }),
+    })
+    expect((stale as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError)
+    expect(await store.query({ subject: 'stale-neighbour', limit: 10 })).toEqual([])
+    if (unguarded?.status !== 'fulfilled' || current?.status !== 'fulfilled') {
+      throw new Error(`a neighbour was refused: ${JSON.stringify([unguarded, current])}`)
+    }
+    expect(await versionsOf(subject)).toEqual([
+      { version: 1, amount: '1' },
+      { version: 2, amount: '2' },
+      { version: 3, amount: '4' },
+    ])
+    const positions = [...unguarded.value.events, ...current.value.events].map((e) => e.position)
+    expect(new Set(await transactionsOf(positions)).size).toBe(1)
+  })
 })

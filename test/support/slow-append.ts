@@ -23,8 +23,9 @@ export interface SlowAppendOptions {
  * and before their transaction commits — the moment a reader could pass them by. With the lock
  * kept, each append function is the real one followed by the pause. Without it, each is a copy
  * made from the real function's own definition (`pg_get_functiondef`) with the
- * `pg_advisory_xact_lock` statement removed, `mt_append_events` pausing before its answer
- * (`mt_append_group` calls it by name, so a group finds the copy too). Either lives in a schema
+ * `pg_advisory_xact_lock` statement removed, pausing once it has inserted: `mt_append_events`
+ * before its answer, `mt_append_group` after its one-statement insert of a whole group (its
+ * request-by-request path calls `mt_append_events` by name, and so finds that copy). Either lives in a schema
  * of its own that only these connections put first on their search path, so an event store
  * built on them is the real store; only its function calls land elsewhere.
  */
@@ -73,10 +74,14 @@ async function unlockedCopy(handle: DatabaseHandle, schema: string, f: AppendFun
   let copy = definition
     .replace(lockStatement, '')
     .replace(`FUNCTION public.${f.name}(`, `FUNCTION ${schema}.${f.name}(`)
-  if (f.name === 'mt_append_events') copy = copy.replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
+  copy =
+    f.name === 'mt_append_events'
+      ? copy.replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
+      : copy.replace(/^(\s*)(get diagnostics answered = row_count;)$/m, `$1$2\n$1${pause}`)
   const derived =
     copy.includes(`${schema}.${f.name}(`) &&
-    (f.name === 'mt_append_events' ? copy.includes(pause) : copy.includes(' from mt_append_events(batch)'))
+    copy.includes(pause) &&
+    (f.name === 'mt_append_events' || copy.includes(' from mt_append_events(batch)'))
   if (!derived) throw new Error(`could not derive the unlocked copy of ${f.name}`)
   return copy
 }

@@ -27,6 +27,10 @@ export const appendGroupFunction = `
                    effective_from timestamptz, recorded_at timestamptz, refusal jsonb)
     language plpgsql as $$
     declare
+      ids uuid[];
+      last_recorded timestamptz;
+      recorded timestamptz;
+      answered bigint := 0;
       n integer := 0;
       batch jsonb;
       state text;
@@ -35,6 +39,53 @@ export const appendGroupFunction = `
     begin
       perform pg_advisory_xact_lock(7388460240563250001);
 
+      -- The common case in one statement: no id of the group stored or repeated, and every
+      -- expectedVersion met (the insert is conditional on it, so a refusal inserts nothing).
+      ids := array(select (e->>'id')::uuid from jsonb_array_elements(requests) as r, jsonb_array_elements(r) as e);
+      if not exists (select from events e where e.id = any(ids))
+         and cardinality(ids) = (select count(distinct i) from unnest(ids) as i) then
+        select e.recorded_at into last_recorded from events e order by e.position desc limit 1;
+        recorded := greatest(date_trunc('milliseconds', clock_timestamp()), last_recorded);
+        begin
+          return query
+            with incoming as (
+              select (r.n - 1)::int as n, b.*
+                from jsonb_array_elements(requests) with ordinality as r(batch, n),
+                     jsonb_to_recordset(r.batch) as b(idx int, id uuid, type text, schema_version int, subject text,
+                                                      occurred_at text, precision text, effective_from timestamptz,
+                                                      data jsonb, source jsonb, expected_version int)
+            ), numbered as (
+              select i.*,
+                     coalesce((select max(e.version) from events e where e.subject = i.subject), 0)
+                       + row_number() over (partition by i.subject order by i.n, i.idx) as version
+                from incoming i
+            ), refused as (
+              select from numbered m
+               where m.expected_version is not null and m.expected_version <> m.version - 1
+               limit 1
+            ), inserted as (
+              insert into events (id, type, schema_version, subject, version, occurred_at, precision,
+                                  effective_from, recorded_at, data, source)
+              select m.id, m.type, m.schema_version, m.subject, m.version, m.occurred_at, m.precision,
+                     m.effective_from, recorded, m.data, m.source
+                from numbered m
+               where not exists (select from refused)
+               order by m.n, m.idx
+              returning events.id, events.position, events.version, events.effective_from, events.recorded_at
+            )
+            select m.n, m.idx, true, i.position, i.version, i.effective_from, i.recorded_at, null::jsonb
+              from inserted i join numbered m on m.id = i.id
+             order by m.n, m.idx;
+          get diagnostics answered = row_count;
+        exception when others then
+          answered := 0;
+        end;
+        if answered > 0 then
+          return;
+        end if;
+      end if;
+
+      -- Otherwise request by request, each in a subtransaction of its own.
       for batch in select r from jsonb_array_elements(requests) as r loop
         begin
           return query
