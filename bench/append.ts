@@ -1,12 +1,37 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { catalogue } from '../events/index.js'
+import { projections } from '../projections/index.js'
+import { reports } from '../reports/index.js'
+import { buildApp } from '../src/api/app.js'
 import type { EventInput } from '../src/catalogue/envelope.js'
-import { createEventStore } from '../src/store/event-store.js'
+import { loadConfig } from '../src/config.js'
+import { ensureProjections } from '../src/projector/generations.js'
+import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { openEmmett } from './peer-emmett.js'
-import { type BenchServer, median, rate, ratio } from './support.js'
+import type { Load } from './projections.js'
+import { type BenchDatabase, type BenchServer, median, rate, ratio } from './support.js'
+
+/** Concurrent writers of one event per call: through the store, and raw one-row INSERTs. */
+export interface ConcurrentFigures {
+  readonly writers: number
+  readonly storePerSec: number
+  readonly rawPerSec: number
+  readonly ratio: number
+}
+
+/** POST /v1/events with one event per request, against a trivial route of the same app. */
+export interface HttpAppendFigures {
+  readonly connections: number
+  readonly append: Load
+  readonly trivial: Load
+  readonly ratio: number
+}
 
 export interface AppendFigures {
   readonly appendSinglePerSec: number
@@ -24,14 +49,27 @@ export interface AppendFigures {
   readonly readLogPerSec: number
   readonly emmettReadPerSec: number
   readonly readVsEmmett: number
+  /** 1, 10 and 50 concurrent writers. */
+  readonly concurrent: readonly ConcurrentFigures[]
+  readonly appendConcurrent10Ratio: number
+  readonly appendConcurrent50Ratio: number
+  /** 10 and 50 connections. */
+  readonly http: readonly HttpAppendFigures[]
+  readonly appendHttp10RatioToTrivial: number
 }
+
+const concurrency = [1, 10, 50] as const
 
 /**
  * Appends through the store vs. raw INSERTs into a table of the same shape (same columns,
  * unique id and (subject, version), same indexes), COPY into it, and Emmett's PostgreSQL event
  * store (in a database of its own on the same server); one client, sequential calls, the
- * workloads interleaved over three rounds. Then the global read: our projector's reader vs.
- * Emmett's readMessagesBatch over logs of the same size.
+ * workloads interleaved over three rounds. In the same rounds, 1, 10 and 50 concurrent writers
+ * of one event per call: through one store (which groups what arrives while it commits) vs. as
+ * many raw clients each doing one-row INSERTs (which PostgreSQL's own group commit serves).
+ * Then POST /v1/events over HTTP on the same database against a trivial route of the same app,
+ * and the global read: our projector's reader vs. Emmett's readMessagesBatch over logs of the
+ * same size.
  */
 export async function measureAppend(server: BenchServer, quick: boolean): Promise<AppendFigures> {
   const singles = quick ? 300 : 2000
@@ -44,6 +82,8 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
   const store = createEventStore(db.handle.db, catalogue, 'UTC')
   const peer = await openEmmett(peerDb.url)
   const pool = db.handle.pool
+  const rawClients = new pg.Pool({ connectionString: db.url, max: Math.max(...concurrency) })
+  const concurrentCalls = quick ? 600 : 3000
   await pool.query(`
     create table raw_events (like events including defaults including constraints including indexes);
     alter table raw_events alter column position add generated always as identity;
@@ -97,11 +137,32 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
       .concat('\n')
   const stream = (i: number) => `product-${i % 200}`
 
+  const rawInsert = (event: EventInput, on: pg.Pool = pool) =>
+    on.query(`insert into raw_events (${columns}) values ${rowSql(0)}`, rawRow(event))
+  /** About `concurrentCalls` single-event calls shared by `writers` concurrent loops; calls per second. */
+  const concurrently = (writers: number, call: () => Promise<unknown>) => {
+    const each = Math.ceil(concurrentCalls / writers)
+    return rate(writers * each, async () => {
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          for (let i = 0; i < each; i++) await call()
+        }),
+      )
+    })
+  }
+  const concurrentWorkloads = Object.fromEntries(
+    concurrency.flatMap((writers) => [
+      [`storeConcurrent${writers}`, () => concurrently(writers, () => store.append([nextEvent()]))],
+      [`rawConcurrent${writers}`, () => concurrently(writers, () => rawInsert(nextEvent(), rawClients))],
+    ]),
+  ) as Record<string, () => Promise<number>>
+
   const workloads: Record<string, () => Promise<number>> = {
+    ...concurrentWorkloads,
     rawSingle: () =>
       rate(singles, async () => {
         for (let i = 0; i < singles; i++) {
-          await pool.query(`insert into raw_events (${columns}) values ${rowSql(0)}`, rawRow(nextEvent()))
+          await rawInsert(nextEvent())
         }
       }),
     storeSingle: () =>
@@ -166,6 +227,14 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
     }
   }
   const m = (name: string) => median(samples[name] ?? [])
+  await rawClients.end()
+  const concurrent = concurrency.map((writers) => ({
+    writers,
+    storePerSec: Math.round(m(`storeConcurrent${writers}`)),
+    rawPerSec: Math.round(m(`rawConcurrent${writers}`)),
+    ratio: ratio(m(`storeConcurrent${writers}`), m(`rawConcurrent${writers}`)),
+  }))
+  const http = await measureHttpAppends(db, store, quick)
 
   // The global read, over logs of the same size: fill both, then read each from the start.
   for (let have = await store.headPosition(); have < readSize; have += 1000) {
@@ -223,5 +292,96 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
     readLogPerSec: Math.round(median(readRates)),
     emmettReadPerSec: Math.round(median(peerRates)),
     readVsEmmett: ratio(median(readRates), median(peerRates)),
+    concurrent,
+    appendConcurrent10Ratio: concurrent.find((c) => c.writers === 10)?.ratio ?? 0,
+    appendConcurrent50Ratio: concurrent.find((c) => c.writers === 50)?.ratio ?? 0,
+    http,
+    appendHttp10RatioToTrivial: http.find((h) => h.connections === 10)?.ratio ?? 0,
   }
+}
+
+/**
+ * The API in this process on the append section's database, with all its hooks: autocannon with
+ * 10, then 50 connections POSTing one event per request, each beside a trivial route of the same
+ * app measured just before it, over rounds.
+ */
+async function measureHttpAppends(
+  db: BenchDatabase,
+  store: EventStore,
+  quick: boolean,
+): Promise<HttpAppendFigures[]> {
+  const adminKey = `bench-admin-${randomUUID()}`
+  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: adminKey })
+  await ensureProjections(db.handle.db, projections)
+  const app = await buildApp({
+    config,
+    database: db.handle,
+    catalogue,
+    reports,
+    projections,
+    store,
+    databaseUrl: db.url,
+  })
+  await sleep(500) // lets the answer cache's LISTEN connect
+  app.get('/bench/trivial', async () => ({ ok: true }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const duration = quick ? 3 : 5
+  const rounds = quick ? 1 : 3
+  let n = 0
+  const load = async (connections: number, requests: autocannon.Request[]): Promise<Load> => {
+    const result = await autocannon({ url, connections, duration, requests })
+    return {
+      rps: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.non2xx,
+    }
+  }
+  const trivial = [{ path: '/bench/trivial' }]
+  const append: autocannon.Request[] = [
+    {
+      method: 'POST',
+      path: '/v1/events',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({
+          events: [
+            {
+              type: 'price.changed',
+              subject: `http-writer-${n % 200}`,
+              occurredAt: '2024-06',
+              data: { component: 'input', amount: String(n++), currency: 'CNY', unit: '1K tokens' },
+            },
+          ],
+        }),
+      }),
+    },
+  ]
+  const samples = new Map<number, { append: Load[]; trivial: Load[] }>()
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const connections of [10, 50]) {
+        const s = samples.get(connections) ?? { append: [], trivial: [] }
+        s.trivial.push(await load(connections, trivial))
+        s.append.push(await load(connections, append))
+        samples.set(connections, s)
+      }
+    }
+  } finally {
+    await app.close()
+  }
+  return [...samples].map(([connections, s]) => {
+    const append = medianLoad(s.append)
+    const trivial = medianLoad(s.trivial)
+    return { connections, append, trivial, ratio: ratio(append.rps, trivial.rps) }
+  })
+}
+
+/** The run of median throughput, with its latencies. */
+function medianLoad(loads: readonly Load[]): Load {
+  const sorted = [...loads].sort((a, b) => a.rps - b.rps)
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Load
 }

@@ -122,6 +122,24 @@ const rows = [
           `${append.appendBatchVsEmmett}`,
           '≥ 1.3',
         ),
+        ...append.concurrent.map((c) =>
+          row(
+            `append, ${c.writers} concurrent writer${c.writers > 1 ? 's' : ''} of 1 event`,
+            `${n(c.storePerSec)}/s`,
+            `raw INSERT, ${c.writers} client${c.writers > 1 ? 's' : ''} ${n(c.rawPerSec)}/s`,
+            `${c.ratio}`,
+            c.writers > 1 ? '≥ 0.8' : '',
+          ),
+        ),
+        ...append.http.map((h) =>
+          row(
+            `POST /v1/events (1 event), ${h.connections} connections`,
+            `${n(h.append.rps)} req/s, p99 ${h.append.p99} ms`,
+            `trivial route ${n(h.trivial.rps)} req/s`,
+            `${h.ratio}`,
+            h.connections === 10 ? '≥ 0.5' : '',
+          ),
+        ),
         row(
           'global read, pages of 1000',
           `${n(append.readLogPerSec)}/s`,
@@ -226,6 +244,9 @@ const summary = {
         appendSingleVsEmmett: append.appendSingleVsEmmett,
         appendBatchVsEmmett: append.appendBatchVsEmmett,
         readVsEmmett: append.readVsEmmett,
+        appendConcurrent10Ratio: append.appendConcurrent10Ratio,
+        appendConcurrent50Ratio: append.appendConcurrent50Ratio,
+        appendHttp10RatioToTrivial: append.appendHttp10RatioToTrivial,
       }
     : {}),
   ...(projection
