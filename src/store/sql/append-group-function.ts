@@ -28,6 +28,7 @@ export const appendGroupFunction = `
     language plpgsql as $$
     declare
       ids uuid[];
+      stored uuid[];
       last_recorded timestamptz;
       recorded timestamptz;
       answered bigint := 0;
@@ -41,9 +42,10 @@ export const appendGroupFunction = `
 
       -- The common case in one statement: no id of the group stored or repeated, and every
       -- expectedVersion met (the insert is conditional on it, so a refusal inserts nothing).
+      -- Not "not exists (… where id = any(ids))": planned for its first row, that scans the log.
       ids := array(select (e->>'id')::uuid from jsonb_array_elements(requests) as r, jsonb_array_elements(r) as e);
-      if not exists (select from events e where e.id = any(ids))
-         and cardinality(ids) = (select count(distinct i) from unnest(ids) as i) then
+      stored := array(select e.id from events e where e.id = any(ids));
+      if cardinality(stored) = 0 and cardinality(ids) = (select count(distinct i) from unnest(ids) as i) then
         select e.recorded_at into last_recorded from events e order by e.position desc limit 1;
         recorded := greatest(date_trunc('milliseconds', clock_timestamp()), last_recorded);
         begin
