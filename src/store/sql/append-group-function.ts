@@ -3,7 +3,10 @@
  * group commit. Migration 008-group-append applies it; migrations keep no copies. `requests` is
  * a JSON array of batches, each what `mt_append_events` takes (see append-function.ts).
  *
- * It takes the log's lock once, then appends each batch through `mt_append_events` in a block of
+ * It takes the log's lock once. When no id of the group is stored or repeated and every
+ * expectedVersion holds — the common case — it inserts the whole group in one statement, each
+ * subject's events numbered in request order, and answers from that insert. Otherwise it appends
+ * each batch through `mt_append_events` in a block of
  * its own (`begin … exception … end`, a subtransaction): a batch that is refused — an id stored
  * with other content (MT001), an expectedVersion that does not match (MT002), or any other error
  * — is undone alone, and the others are stored. It answers per request, in request order: the
@@ -12,8 +15,9 @@
  * cancelled for its timeout) fails the whole group, and nothing of it is stored.
  *
  * The lock is the same one `mt_append_events` takes, held until this transaction commits, so
- * position order stays commit order across groups and lone appends alike; taking it again inside
- * `mt_append_events` costs a lookup in the transaction's own lock table. A group is bounded by
+ * position order stays commit order across groups and lone appends alike (the one-statement
+ * insert relies on it alone); taking it again inside `mt_append_events` costs a lookup in the
+ * transaction's own lock table. A group is bounded by
  * its caller (src/store/group-commit.ts): every batch that writes takes a subtransaction id, and
  * past 64 of them in one transaction PostgreSQL's snapshots overflow their subtransaction cache,
  * which slows every reader until the transaction ends.
