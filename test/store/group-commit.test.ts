@@ -171,4 +171,34 @@ describe('appends that arrive while another commits', () => {
     const positions = [...unguarded.value.events, ...current.value.events].map((e) => e.position)
     expect(new Set(await transactionsOf(positions)).size).toBe(1)
   })
+
+  it('answer each request once when the one-statement insert fails part-way and the group is retried request by request', async () => {
+    const row = (subject: string, idx: number, precision = 'day') => ({
+      idx,
+      id: randomUUID(),
+      type: 'price.changed',
+      schema_version: 1,
+      subject,
+      occurred_at: '2024-05-21',
+      precision,
+      effective_from: '2024-05-21T00:00:00Z',
+      data: { component: 'input', amount: '1', currency: 'CNY', unit: '1K tokens' },
+      source: null,
+      expected_version: null,
+    })
+    const subject = `partway-${randomUUID()}`
+    // The second request breaks a check constraint of the log after the first one's rows.
+    const requests = [[row(subject, 0), row(subject, 1)], [row(subject, 0, 'week')], [row(subject, 0)]]
+    const { rows } = await sql<{ request: number; idx: number | null; refusal: { code: string } | null }>`
+      select request, idx, refusal from mt_append_group(${JSON.stringify(requests)}::jsonb)
+    `.execute(database.handle.db)
+
+    expect(rows.map((r) => [r.request, r.idx, r.refusal?.code ?? null])).toEqual([
+      [0, 0, null],
+      [0, 1, null],
+      [1, null, '23514'],
+      [2, 0, null],
+    ])
+    expect(await store.query({ subject, limit: 10 })).toHaveLength(3)
+  })
 })

@@ -77,7 +77,7 @@ async function unlockedCopy(handle: DatabaseHandle, schema: string, f: AppendFun
   copy =
     f.name === 'mt_append_events'
       ? copy.replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
-      : copy.replace(/^(\s*)(get diagnostics answered = row_count;)$/m, `$1$2\n$1${pause}`)
+      : copy.replace(/^(\s*)(from inserted i join numbered m on m\.id = i\.id\) as g;)$/m, `$1$2\n$1${pause}`)
   const derived =
     copy.includes(`${schema}.${f.name}(`) &&
     copy.includes(pause) &&

@@ -35,7 +35,7 @@ export const appendGroupFunction = `
       stored uuid[];
       last_recorded timestamptz;
       recorded timestamptz;
-      answered bigint := 0;
+      answer jsonb;
       n integer := 0;
       batch jsonb;
       state text;
@@ -52,9 +52,13 @@ export const appendGroupFunction = `
       if cardinality(stored) = 0 and cardinality(ids) = (select count(distinct i) from unnest(ids) as i) then
         select e.recorded_at into last_recorded from events e order by e.position desc limit 1;
         recorded := greatest(date_trunc('milliseconds', clock_timestamp()), last_recorded);
+        -- Collected first, returned after the block: rows returned inside it would stay returned
+        -- if the block were undone, and the request-by-request path would answer them again.
         begin
-          return query
-            with incoming as (
+          select jsonb_agg(jsonb_build_array(g.n, g.idx, g.position, g.version, g.effective_from, g.recorded_at)
+                           order by g.n, g.idx)
+            into answer
+            from (with incoming as (
               select (r.n - 1)::int as n, b.*
                 from jsonb_array_elements(requests) with ordinality as r(batch, n),
                      jsonb_to_recordset(r.batch) as b(idx int, id uuid, type text, schema_version int, subject text,
@@ -79,14 +83,16 @@ export const appendGroupFunction = `
                order by m.n, m.idx
               returning events.id, events.position, events.version, events.effective_from, events.recorded_at
             )
-            select m.n, m.idx, true, i.position, i.version, i.effective_from, i.recorded_at, null::jsonb
-              from inserted i join numbered m on m.id = i.id
-             order by m.n, m.idx;
-          get diagnostics answered = row_count;
+            select m.n, m.idx, i.position, i.version, i.effective_from, i.recorded_at
+              from inserted i join numbered m on m.id = i.id) as g;
         exception when others then
-          answered := 0;
+          answer := null;
         end;
-        if answered > 0 then
+        if answer is not null then
+          return query
+            select (a->>0)::int, (a->>1)::int, true, (a->>2)::bigint, (a->>3)::int, (a->>4)::timestamptz,
+                   (a->>5)::timestamptz, null::jsonb
+              from jsonb_array_elements(answer) as a;
           return;
         end if;
       end if;
