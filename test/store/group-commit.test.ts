@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../../events/index.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import { ConcurrencyError, IdConflict } from '../../src/errors.js'
+import { toBatch } from '../../src/store/batch.js'
 import { createEventStore, type EventStore } from '../../src/store/event-store.js'
-import { defaultGroupLimits } from '../../src/store/group-commit.js'
+import { defaultGroupLimits, groupCommit } from '../../src/store/group-commit.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
 import { priceChange } from '../support/events.js'
 
@@ -200,5 +201,41 @@ describe('appends that arrive while another commits', () => {
       [2, 0, null],
     ])
     expect(await store.query({ subject, limit: 10 })).toHaveLength(3)
+  })
+
+  it('gather the writers a commit answered: ten writers in a closed loop take one commit per round, not two', async () => {
+    const rounds = 12
+    const positions: number[] = []
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, writer) => {
+        for (let round = 0; round < rounds; round++) {
+          const { events } = await store.append([priceChange(`loop-${writer}`, String(round))])
+          positions.push((events[0] as { position: number }).position)
+        }
+      }),
+    )
+    // Without gathering, the first writer answered goes alone and the other nine follow it in the
+    // next commit: about two commits per round.
+    const commits = new Set(await transactionsOf(positions)).size
+    expect(commits).toBeGreaterThanOrEqual(rounds)
+    expect(commits).toBeLessThanOrEqual(rounds + 3)
+  })
+
+  it('make a lone writer wait for nobody: sequential appends never gather', async () => {
+    let waits = 0
+    const commit = groupCommit(database.handle.db, {
+      gather: async () => {
+        waits++
+      },
+    })
+    for (let i = 0; i < 20; i++) await commit(toBatch([priceChange('lone', String(i))], catalogue, 'UTC'))
+    expect(waits).toBe(0)
+    // Concurrent callers are gathered after a group of more than one.
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        commit(toBatch([priceChange('pair', String(i))], catalogue, 'UTC')),
+      ),
+    )
+    expect(waits).toBeGreaterThan(0)
   })
 })
