@@ -20,12 +20,21 @@ import type { ReadModelState, ReplicaWatch } from '../projector/read-model-state
  * answer's size is the length of its JSON (what it costs on the wire; held as objects it takes about
  * five times that); the least recently used answers go first, and one larger than an eighth of the
  * budget is answered but never kept, so a few huge answers cannot push out all the others.
+ *
+ * Requests for the same answer that arrive while it is being computed wait for that one
+ * computation instead of each starting their own: ten readers of a new date make one query, not
+ * ten racing for the same cores. A notification ends the sharing, so no request waits for a
+ * computation that began before a change it was notified of.
  */
 export class AnswerCache {
   /** Boxed: an answer may be `undefined` (nothing found), which the LRU cannot hold as a value. */
   private readonly entries: LRUCache<string, { readonly value: unknown }> | undefined
   private version = 0
+  /** Computations under way since the last notification, by key. */
+  private computing = new Map<string, Promise<unknown>>()
   private listening = false
+  /** The JSON of kept answers, written once (`bodyOf`); it goes when its answer does. */
+  private readonly json = new WeakMap<object, string>()
   /** The primary's read models at the last notification, while the replica's may be short of them. */
   private awaited: { readonly state: Promise<ReadModelState | undefined> } | undefined
 
@@ -52,6 +61,7 @@ export class AnswerCache {
   invalidate(): void {
     this.version++
     this.entries?.clear()
+    this.computing = new Map()
     if (this.replica) this.awaited = this.awaitReplica(this.replica)
   }
 
@@ -66,12 +76,42 @@ export class AnswerCache {
     if (this.awaited && !(await this.replicaCaughtUp(this.awaited))) return compute()
     const kept = entries.get(key)
     if (kept) return kept.value as T
+    const under = this.computing.get(key)
+    if (under) return under as Promise<T>
+    const computing = this.computeAndKeep(entries, key, compute)
+    this.computing.set(key, computing)
+    return computing
+  }
+
+  /**
+   * The JSON of `value`, an answer this cache gave or a part of one, written by `write` the first
+   * time it is asked and kept while the answer is. It is one part of one query's answer, so it is
+   * always written from the same schema.
+   */
+  jsonOf(value: object, write: () => string): string {
+    const kept = this.json.get(value)
+    if (kept !== undefined) return kept
+    const json = write()
+    this.json.set(value, json)
+    return json
+  }
+
+  private async computeAndKeep<T>(
+    entries: NonNullable<AnswerCache['entries']>,
+    key: string,
+    compute: () => Promise<T>,
+  ): Promise<T> {
     const version = this.version
-    const value = await compute()
-    // A batch applied while computing may not be in this answer: keep it only if none was.
-    // One past maxEntrySize is not kept (the LRU refuses it).
-    if (version === this.version) entries.set(key, { value }, { size: sizeOf(key, value) })
-    return value
+    const computing = this.computing
+    try {
+      const value = await compute()
+      // A batch applied while computing may not be in this answer: keep it only if none was.
+      // One past maxEntrySize is not kept (the LRU refuses it).
+      if (version === this.version) entries.set(key, { value }, { size: sizeOf(key, value) })
+      return value
+    } finally {
+      computing.delete(key)
+    }
   }
 
   private awaitReplica(replica: ReplicaWatch): { state: Promise<ReadModelState | undefined> } {

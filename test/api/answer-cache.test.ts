@@ -61,6 +61,80 @@ describe('the answer cache keeps answers within a budget of bytes', () => {
   })
 })
 
+describe('requests for an answer that is being computed', () => {
+  const gate = () => {
+    let open = () => {}
+    const opened = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    return { open, opened }
+  }
+
+  it('wait for the one computation under way instead of each starting their own', async () => {
+    const cache = new AnswerCache(undefined, 10_000)
+    cache.setListening(true)
+    const { open, opened } = gate()
+    let computed = 0
+    const answers = Array.from({ length: 10 }, () =>
+      cache.get('prices:2024', async () => {
+        computed++
+        await opened
+        return answerOf(10, 'prices')
+      }),
+    )
+    open()
+    const values = await Promise.all(answers)
+    expect(computed).toBe(1)
+    for (const value of values) expect(value).toEqual(answerOf(10, 'prices'))
+  })
+
+  it('compute afresh after a notification, without waiting for the computation it may outdate', async () => {
+    const cache = new AnswerCache(undefined, 10_000)
+    cache.setListening(true)
+    const before = gate()
+    const early = cache.get('prices:2024', async () => {
+      await before.opened
+      return answerOf(10, 'before')
+    })
+    cache.invalidate()
+    const late = await cache.get('prices:2024', async () => answerOf(10, 'after'))
+    expect(late).toEqual(answerOf(10, 'after'))
+    before.open()
+    expect(await early).toEqual(answerOf(10, 'before'))
+    // Neither the outdated computation nor anything else stands in for the next request.
+    expect(await cache.get('prices:2024', async () => answerOf(10, 'again'))).toEqual(answerOf(10, 'after'))
+  })
+
+  it('share a failure, and the next request computes again', async () => {
+    const cache = new AnswerCache(undefined, 10_000)
+    cache.setListening(true)
+    const failing = [1, 2].map(() =>
+      cache.get('prices:2024', async () => {
+        throw new Error('database unavailable')
+      }),
+    )
+    for (const request of failing) await expect(request).rejects.toThrow('database unavailable')
+    expect(await cache.get('prices:2024', async () => answerOf(10, 'later'))).toEqual(answerOf(10, 'later'))
+  })
+})
+
+describe('the JSON of a kept answer', () => {
+  it('is written once, and again only for a new answer', () => {
+    const cache = new AnswerCache(undefined, 10_000)
+    const value = answerOf(10, 'a')
+    let writes = 0
+    const write = () => {
+      writes++
+      return JSON.stringify(value)
+    }
+    expect(cache.jsonOf(value, write)).toBe(JSON.stringify(value))
+    expect(cache.jsonOf(value, write)).toBe(JSON.stringify(value))
+    expect(writes).toBe(1)
+    cache.jsonOf(answerOf(10, 'a'), write)
+    expect(writes).toBe(2)
+  })
+})
+
 describe('anonymous readers naming a new knownAt with every request', () => {
   let t: TestApp
   let head = 0
@@ -102,5 +176,53 @@ describe('anonymous readers naming a new knownAt with every request', () => {
       }
     }
     expect(cache.count).toBeGreaterThan(10)
+  })
+})
+
+describe('answers served from the cache over HTTP', () => {
+  let t: TestApp
+  let head = 0
+  beforeAll(async () => {
+    t = await startTestApp({ worker: true })
+    await loadSeeds(t.store, catalogue, defaultSeedsDir)
+    head = await t.store.headPosition()
+    // Read-your-write once: from here the read models hold the seeds.
+    expect((await t.app.inject(`/v1/entities?consistentWith=${head}`)).statusCode).toBe(200)
+  })
+  afterAll(() => t.close())
+
+  it('write the kept lists once, and every body is byte for byte the one a fresh computation gives', async () => {
+    const cache = t.app.answerCache
+    if (!cache) throw new Error('the test app has an answer cache')
+    let writes = 0
+    const jsonOf = cache.jsonOf.bind(cache)
+    cache.jsonOf = (value, write) =>
+      jsonOf(value, () => {
+        writes++
+        return write()
+      })
+    for (const url of [
+      '/v1/prices?asOf=2024-06-30&knownAt=2030-01-01',
+      '/v1/prices?asOf=2024-06-30',
+      '/v1/funding?asOf=2024-06-30',
+      '/v1/timeline?limit=5&knownAt=2030-01-01',
+      '/v1/entities?knownAt=2030-01-01',
+      '/v1/companies/baichuan?asOf=2024-06-30&knownAt=2030-01-01',
+    ]) {
+      writes = 0
+      const answers = [await t.app.inject(url)]
+      const firstWrites = writes
+      for (let i = 0; i < 2; i++) answers.push(await t.app.inject(url))
+      const computed = await t.app.inject(`${url}&consistentWith=${head}`)
+      // The kept parts (a list, or each of a profile's lists) were written for the first answer only.
+      expect(firstWrites, url).toBeGreaterThan(0)
+      expect(writes, url).toBe(firstWrites)
+      for (const res of answers) {
+        expect(res.statusCode, res.body).toBe(200)
+        expect(res.headers['content-type'], url).toBe(computed.headers['content-type'])
+        if (url.includes('knownAt')) expect(res.body, url).toBe(computed.body)
+        else expect({ ...res.json(), knownAt: null }, url).toEqual({ ...computed.json(), knownAt: null })
+      }
+    }
   })
 })

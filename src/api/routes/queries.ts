@@ -5,6 +5,7 @@ import type { Catalogue } from '../../catalogue/catalogue.js'
 import type { Database } from '../../db/schema.js'
 import type { Projection } from '../../projector/projection.js'
 import type { Query, QueryContext } from '../../queries/query.js'
+import { answerBody } from '../answer-body.js'
 import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { instantsOf } from '../point-in-time.js'
@@ -25,6 +26,9 @@ export interface QueryRoutesOptions {
   /** Answers kept between requests; without it every request queries the read models. */
   readonly cache?: AnswerCache
 }
+
+/** What the response serialiser gives a JSON answer. */
+const jsonType = 'application/json; charset=utf-8'
 
 const problems = { 400: ProblemResponse, 404: ProblemResponse, 503: ProblemResponse }
 
@@ -52,7 +56,7 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
         response: { 200: query.answer, ...problems },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const params = typeof request.params === 'object' && request.params !== null ? request.params : {}
       const given = request.query
       await awaitConsistency(
@@ -63,14 +67,30 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
       const at = instantsOf(given, marketTz)
       const key =
         cache && cacheable(query.cache, given) ? cacheKeyOf(query.operationId, params, given, at) : undefined
+      let kept: unknown
       const context: QueryContext = {
         db,
         catalogue,
         marketTz,
         at,
-        cached: (compute) => (cache && key !== undefined ? cache.get(key, compute) : compute()),
+        cached: async (compute) => {
+          if (!cache || key === undefined) return compute()
+          kept = await cache.get(key, compute)
+          return kept as Awaited<ReturnType<typeof compute>>
+        },
       }
-      return query.run(context, { params, query: given })
+      const answer = await query.run(context, { params, query: given })
+      if (!cache || typeof kept !== 'object' || kept === null) return answer
+      const keptAnswer = kept
+      const body = answerBody(
+        query.answer,
+        answer,
+        keptAnswer,
+        (part, write) => cache.jsonOf(part, write),
+        (value, schema) =>
+          reply.serializeInput(value as Record<string, unknown>, schema as Record<string, unknown>),
+      )
+      return body === undefined ? answer : reply.type(jsonType).send(body)
     },
   )
 }
