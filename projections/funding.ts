@@ -12,8 +12,9 @@ import {
 import { defineProjection } from '../src/projector/projection.js'
 import { Instant } from '../src/queries/answer-fields.js'
 import { endOfDate, startOfDate } from '../src/queries/market-dates.js'
-import { asOfAndKnownAt, ValidFrom, ValidTo } from '../src/queries/parameters.js'
+import { asOfAndKnownAt, Limit, NextPage, PageCursor, ValidFrom, ValidTo } from '../src/queries/parameters.js'
 import { defineQuery } from '../src/queries/query.js'
+import { decodeCursor, encodeCursor } from '../src/queries/valid-time-cursor.js'
 import { entityName, entityNames } from './entities.js'
 
 /** Funding rounds from funding.round_closed, one change point per round. */
@@ -86,13 +87,41 @@ export interface FundingQuery {
   readonly from?: Date
   readonly to?: Date
   readonly company?: string
+  /** At most this many rounds; all of them without. */
+  readonly limit?: number
+  /** Resume after this (effectiveFrom, position), from the previous page's cursor. */
+  readonly after?: { readonly effectiveFrom: Date; readonly position: number }
+}
+
+/** Rounds in valid-time order, and where the last of them stands in that order (for a cursor). */
+export interface FundingPage {
+  readonly rounds: FundingRound[]
+  readonly last: { readonly effectiveFrom: string; readonly position: number } | null
 }
 
 /** Rounds that took effect by `asOf` (and within [from, to]), as known at `knownAt`, in valid-time order. */
 export async function fundingRounds<DB>(db: Kysely<DB>, q: FundingQuery): Promise<FundingRound[]> {
+  return (await roundRows(db, q)).map(fundingRoundOf)
+}
+
+/** The same rounds, a page of `limit` after `after`. */
+export async function fundingRoundsPage<DB>(
+  db: Kysely<DB>,
+  q: FundingQuery & { readonly limit: number },
+): Promise<FundingPage> {
+  const rows = await roundRows(db, q)
+  const last = rows.at(-1)
+  return {
+    rounds: rows.map(fundingRoundOf),
+    last: last ? { effectiveFrom: last.effective_from.toISOString(), position: Number(last.position) } : null,
+  }
+}
+
+async function roundRows<DB>(db: Kysely<DB>, q: FundingQuery): Promise<RoundRow[]> {
   const from = q.from ?? null
   const to = q.to ?? null
   const company = q.company ?? null
+  const afterFrom = q.after?.effectiveFrom ?? null
   const { rows } = await sql<RoundRow>`
     select f.*, ${entityName(sql.ref('f.company'), q.knownAt)} as company_name,
            ${entityNames(sql.ref('f.investors'), q.knownAt)} as investor_names
@@ -101,9 +130,12 @@ export async function fundingRounds<DB>(db: Kysely<DB>, q: FundingQuery): Promis
        and (${from}::timestamptz is null or f.effective_from >= ${from})
        and (${to}::timestamptz is null or f.effective_from <= ${to})
        and (${company}::text is null or f.company = ${company})
+       and (${afterFrom}::timestamptz is null
+            or (f.effective_from, f.position) > (${afterFrom}, ${q.after?.position ?? 0}))
      order by f.effective_from, f.position
+     limit ${q.limit ?? null}
   `.execute(db)
-  return rows.map(fundingRoundOf)
+  return rows
 }
 
 function fundingRoundOf(r: RoundRow): FundingRound {
@@ -136,19 +168,34 @@ const listFundingRounds = defineQuery({
     from: Type.Optional(ValidFrom),
     to: Type.Optional(ValidTo),
     company: Type.Optional(Slug),
+    limit: Type.Optional(Limit),
+    next: Type.Optional(PageCursor),
   },
-  answer: Type.Object({ asOf: Instant, knownAt: Instant, rounds: Type.Array(FundingRoundSchema) }),
+  answer: Type.Object({
+    asOf: Instant,
+    knownAt: Instant,
+    rounds: Type.Array(FundingRoundSchema),
+    next: NextPage,
+  }),
   readModels: ['funding', 'entities'],
   cache: 'when-asOf-given',
-  async run({ db, at, marketTz, cached }, { query: { from, to, company } }) {
+  async run({ db, at, marketTz, cached }, { query: { from, to, company, limit = 100, next } }) {
+    const after = next ? decodeCursor(next) : undefined
     const query = {
       ...at,
       ...(from ? { from: startOfDate('from', from, marketTz) } : {}),
       ...(to ? { to: endOfDate('to', to, marketTz) } : {}),
       ...(company ? { company } : {}),
+      limit,
+      ...(after ? { after } : {}),
     }
-    const rounds = await cached(() => fundingRounds(db, query))
-    return { asOf: at.asOf.toISOString(), knownAt: at.knownAt.toISOString(), rounds }
+    const { rounds, last } = await cached(() => fundingRoundsPage(db, query))
+    return {
+      asOf: at.asOf.toISOString(),
+      knownAt: at.knownAt.toISOString(),
+      rounds,
+      next: last && rounds.length === limit ? encodeCursor(last.effectiveFrom, last.position) : null,
+    }
   },
 })
 

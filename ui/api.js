@@ -40,6 +40,21 @@ export async function getJson(path, params = {}, { signal } = {}) {
   }
 }
 
+/**
+ * GET every page of a paged list, following `next` until it is null, and answer the first page with
+ * `field` holding the items of all of them.
+ */
+export async function getAllPages(path, field, params = {}, options = {}) {
+  const first = await getJson(path, { ...params, limit: 1000 }, options)
+  const items = [...first[field]]
+  for (let next = first.next; next; ) {
+    const page = await getJson(path, { ...params, limit: 1000, next }, options)
+    items.push(...page[field])
+    next = page.next
+  }
+  return { ...first, [field]: items, next: null }
+}
+
 export function isAbort(error) {
   return error?.name === 'AbortError'
 }

@@ -1,4 +1,4 @@
-import { getJson } from './api.js'
+import { getAllPages, getJson } from './api.js'
 import { h, langOf, replaceChildren } from './dom.js'
 import { formatInstant, formatMarketDate, formatMoney, groupDigits, isFree, sumDecimals } from './format.js'
 
@@ -37,7 +37,7 @@ export class Market {
       const [prices, alliances, funding] = await Promise.all([
         getJson('/v1/prices', point, options),
         getJson('/v1/alliances', point, options),
-        getJson('/v1/funding', point, options),
+        getAllPages('/v1/funding', 'rounds', point, options),
       ])
       if (abort.signal.aborted) return undefined
       this.point = point

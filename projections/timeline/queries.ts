@@ -5,6 +5,8 @@ import { endOfDate, startOfDate } from '../../src/queries/market-dates.js'
 import {
   knownAtOnly,
   Limit,
+  NextPage,
+  PageCursor,
   PrecisionFilter,
   SubjectFilter,
   TypeFilter,
@@ -12,7 +14,7 @@ import {
   ValidTo,
 } from '../../src/queries/parameters.js'
 import { defineQuery, type QueryContext } from '../../src/queries/query.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor, encodeCursor } from '../../src/queries/valid-time-cursor.js'
 import { timelinePage, timelinePeriods } from './read.js'
 import { TimelineEntrySchema, TimelinePeriodSchema } from './schemas.js'
 
@@ -52,16 +54,12 @@ const getTimeline = defineQuery({
     ...filters,
     ...knownAtOnly,
     limit: Type.Optional(Limit),
-    next: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$', description: 'Cursor from the previous page' }),
-    ),
+    next: Type.Optional(PageCursor),
   },
   answer: Type.Object({
     knownAt: Instant,
     events: Type.Array(TimelineEntrySchema),
-    next: Type.Union([Type.String(), Type.Null()], {
-      description: 'Cursor for the next page; null at the end',
-    }),
+    next: NextPage,
   }),
   readModels: ['timeline', 'entities'],
   cache: 'always',

@@ -11,6 +11,17 @@ export const Limit = Type.Integer({
   description: 'Page size (max 1000).',
 })
 
+/** A page's `next`, as the previous page answered it (`NextPage`). */
+export const PageCursor = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,100}$',
+  description: 'Cursor from the previous page',
+})
+
+/** The answer's cursor to the page after it. */
+export const NextPage = Type.Union([Type.String(), Type.Null()], {
+  description: 'Cursor for the next page; null at the end',
+})
+
 export const AfterPosition = Type.Integer({
   minimum: 0,
   maximum: maxPosition,

@@ -204,7 +204,7 @@ describe('answers served from the cache over HTTP', () => {
     for (const url of [
       '/v1/prices?asOf=2024-06-30&knownAt=2030-01-01',
       '/v1/prices?asOf=2024-06-30',
-      '/v1/funding?asOf=2024-06-30',
+      '/v1/funding?asOf=2024-06-30&limit=2',
       '/v1/timeline?limit=5&knownAt=2030-01-01',
       '/v1/entities?knownAt=2030-01-01',
       '/v1/companies/baichuan?asOf=2024-06-30&knownAt=2030-01-01',

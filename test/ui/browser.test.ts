@@ -274,4 +274,37 @@ describe('the timeline explorer', () => {
       await page.close()
     }
   })
+  it('counts every funding round of a company, beyond the first page of the funding answer', {
+    timeout: 60_000,
+  }, async () => {
+    const rounds = 1_050
+    const events = Array.from({ length: rounds }, (_, i) => ({
+      type: 'funding.round_closed',
+      subject: 'many-rounds',
+      occurredAt: '2019-03-01',
+      data: { round: `Note ${i + 1}`, amount: { value: '1', currency: 'USD' }, investors: [] },
+    }))
+    let position = 0
+    for (let i = 0; i < rounds; i += 500) {
+      const { events: appended } = await t.store.append(events.slice(i, i + 500))
+      position = appended.at(-1)?.position ?? position
+    }
+    const res = await t.inject({
+      method: 'GET',
+      url: `/v1/funding?asOf=2019-12-31&consistentWith=${position}`,
+    })
+    expect(res.json().rounds).toHaveLength(100)
+    const { page, problems } = await visit('/?asOf=2019-12-31')
+    try {
+      await expect
+        .poll(
+          () => page.locator('.company[data-company="many-rounds"] .funding-total').textContent(),
+          patience,
+        )
+        .toContain('USD 1,050 in 1050 rounds')
+      expect(problems).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
 })

@@ -1,8 +1,11 @@
 import { DateTime } from 'luxon'
-import { maxPosition } from '../../src/catalogue/fields.js'
-import { InvalidInput } from '../../src/errors.js'
+import { maxPosition } from '../catalogue/fields.js'
+import { InvalidInput } from '../errors.js'
 
-/** Where a page of the timeline ended: the next page starts after this (effectiveFrom, position). */
+/**
+ * Where a page of a list in valid-time order (the timeline, funding rounds) ended: the next page
+ * starts after this (effectiveFrom, position), the order such lists are read in.
+ */
 export function encodeCursor(effectiveFrom: string, position: number): string {
   return Buffer.from(`${effectiveFrom}|${position}`).toString('base64url')
 }
