@@ -18,22 +18,31 @@ export function answerBody(
   schema: AnswerSchema,
   answer: unknown,
   kept: object,
-  keptJson: (part: object, write: () => string) => string,
+  keptJson: (part: object, write: () => Buffer) => Buffer,
   write: WritePart,
-): string | undefined {
+): Buffer | undefined {
   const { properties } = schema
   if (schema.type !== 'object' || !properties || typeof answer !== 'object' || answer === null)
     return undefined
-  const keptParts = new Set<unknown>([kept, ...Object.values(kept)])
-  const parts: string[] = []
+  // A kept list is one part; only a kept object (a page and its cursor) has parts of its own.
+  const keptParts = new Set<unknown>(Array.isArray(kept) ? [kept] : [kept, ...Object.values(kept)])
+  // Bytes, not text: a hit then copies the kept JSON once instead of encoding it as UTF-8 again.
+  const parts: Buffer[] = []
+  let text = '{'
   for (const [name, part] of Object.entries(properties)) {
     const value = (answer as Readonly<Record<string, unknown>>)[name]
     if (value === undefined) continue
-    const json =
-      typeof value === 'object' && value !== null && keptParts.has(value)
-        ? keptJson(value, () => write(value, part))
-        : write(value, part)
-    parts.push(`${JSON.stringify(name)}:${json}`)
+    text += `${text === '{' ? '' : ','}${JSON.stringify(name)}:`
+    if (typeof value === 'object' && value !== null && keptParts.has(value)) {
+      parts.push(
+        Buffer.from(text),
+        keptJson(value, () => Buffer.from(write(value, part))),
+      )
+      text = ''
+    } else {
+      text += write(value, part)
+    }
   }
-  return `{${parts.join(',')}}`
+  parts.push(Buffer.from(`${text}}`))
+  return Buffer.concat(parts)
 }

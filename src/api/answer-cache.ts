@@ -34,7 +34,7 @@ export class AnswerCache {
   private computing = new Map<string, Promise<unknown>>()
   private listening = false
   /** The JSON of kept answers, written once (`bodyOf`); it goes when its answer does. */
-  private readonly json = new WeakMap<object, string>()
+  private readonly json = new WeakMap<object, Buffer>()
   /** The primary's read models at the last notification, while the replica's may be short of them. */
   private awaited: { readonly state: Promise<ReadModelState | undefined> } | undefined
 
@@ -88,7 +88,7 @@ export class AnswerCache {
    * time it is asked and kept while the answer is. It is one part of one query's answer, so it is
    * always written from the same schema.
    */
-  jsonOf(value: object, write: () => string): string {
+  jsonOf(value: object, write: () => Buffer): Buffer {
     const kept = this.json.get(value)
     if (kept !== undefined) return kept
     const json = write()

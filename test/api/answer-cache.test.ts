@@ -125,10 +125,10 @@ describe('the JSON of a kept answer', () => {
     let writes = 0
     const write = () => {
       writes++
-      return JSON.stringify(value)
+      return Buffer.from(JSON.stringify(value))
     }
-    expect(cache.jsonOf(value, write)).toBe(JSON.stringify(value))
-    expect(cache.jsonOf(value, write)).toBe(JSON.stringify(value))
+    expect(cache.jsonOf(value, write).toString()).toBe(JSON.stringify(value))
+    expect(cache.jsonOf(value, write).toString()).toBe(JSON.stringify(value))
     expect(writes).toBe(1)
     cache.jsonOf(answerOf(10, 'a'), write)
     expect(writes).toBe(2)
