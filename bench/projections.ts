@@ -133,11 +133,17 @@ export interface HttpFigures {
   readonly appendOverHttp: Load
   readonly pricesAllProducts: Load
   readonly pricesOneProduct: Load
+  /** The first page of `GET /v1/funding` (100 rounds). */
+  readonly funding: Load
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
 
-/** The API in this process, 10 autocannon connections: appends, as-of queries, a trivial route. */
+/**
+ * The API in this process, 10 autocannon connections: appends, as-of queries, the funding answer, a
+ * trivial route. Each query rotates over six dates that no request asked before it, so its load
+ * starts with the first computation of each answer (ten connections asking for it at once).
+ */
 export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<HttpFigures> {
   const { db, store } = log
   const adminKey = `bench-admin-${randomUUID()}`
@@ -197,12 +203,14 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const pricesOneProduct = await load(
     rotating(dates.map((d, i) => `/v1/prices?asOf=${d}&product=model-${i}-1`)),
   )
+  const funding = await load(rotating(dates.map((d) => `/v1/funding?asOf=${d}`)))
   await app.close()
   return {
     trivialRoute,
     appendOverHttp,
     pricesAllProducts,
     pricesOneProduct,
+    funding,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }

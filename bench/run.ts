@@ -5,6 +5,7 @@ import {
   type GeneratedLog,
   generateLog,
   type HttpFigures,
+  type Load,
   measureCatchUp,
   measureHttp,
   type ProjectionFigures,
@@ -13,14 +14,16 @@ import { measureReplay, type ReplayFigures } from './reports.js'
 import { machine, openBenchServer } from './support.js'
 import { type FanOutFigures, measureFanOut } from './webhooks.js'
 
-const usage = `npm run bench [-- --quick] [-- --only append,projections,http,reports,webhooks] [-- --events N]
+const usage = `npm run bench [-- --quick] [-- --only append,projections,http,reports,webhooks] [-- --events N,M]
 
 Measures the service against PostgreSQL's own ceiling and a peer event store, in one run, on
 its own PostgreSQL (embedded unless DATABASE_URL is set). Prints a table, then a JSON summary as
 the last line, also written to bench/results/latest.json.
-  --quick    a short version (a 100,000-event log, fewer rounds)
+  --quick    a short version (logs of 10,000 and 100,000 events, fewer rounds, shorter loads)
   --only     some sections
-  --events   size of the generated log (default 1,000,000; 100,000 with --quick)`
+  --events   sizes of the generated logs, comma-separated (default 100,000,1,000,000;
+             10,000,100,000 with --quick). Projections, HTTP and reports are measured on each; the
+             summary's figures are the largest log's, and its growth ratios the largest ÷ the smallest.`
 
 const sections = ['append', 'projections', 'http', 'reports', 'webhooks'] as const
 type Section = (typeof sections)[number]
@@ -44,41 +47,68 @@ if (unknown.length > 0) {
   console.error(`unknown section ${unknown.join(', ')}; choose from ${sections.join(', ')}`)
   process.exit(2)
 }
-const events = Number(values.events ?? (quick ? 100_000 : 1_000_000))
+const sizes = (values.events?.split(',') ?? (quick ? ['10000', '100000'] : ['100000', '1000000']))
+  .map(Number)
+  .sort((a, b) => a - b)
+if (sizes.some((size) => !Number.isInteger(size) || size < 1000)) {
+  console.error('--events takes sizes of at least 1000 events, comma-separated')
+  process.exit(2)
+}
+
+/** What the sections measured on one generated log. */
+interface LogFigures {
+  readonly log: Omit<GeneratedLog, 'db' | 'store'>
+  readonly projection: ProjectionFigures | undefined
+  readonly http: HttpFigures | undefined
+  readonly replay: ReplayFigures | undefined
+}
 
 const server = await openBenchServer()
 const started = performance.now()
 const step = (what: string) =>
   console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${what}`)
 
+/** Generates a log of `size` events and measures on it the sections asked for. */
+async function measureLog(size: number): Promise<LogFigures> {
+  const at = `${size.toLocaleString('en')} events`
+  step(`generating a log of ${at}`)
+  const log = await generateLog(server, size)
+  try {
+    // The HTTP section asks the read models, so they catch up first whichever sections run.
+    let projection: ProjectionFigures | undefined
+    if (only.includes('projections') || only.includes('http')) {
+      step(`${at}: projection catch-up from 0, then append-to-visible latency`)
+      projection = await measureCatchUp(log)
+    }
+    let http: HttpFigures | undefined
+    if (only.includes('http')) {
+      step(`${at}: HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf, GET /v1/funding`)
+      http = await measureHttp(log, quick)
+    }
+    let replay: ReplayFigures | undefined
+    if (only.includes('reports')) {
+      step(`${at}: report replay: a market snapshot from position 0, each run in a process of its own`)
+      replay = await measureReplay(log, quick ? 1 : 3)
+    }
+    const { db: _, store: __, ...figures } = log
+    return { log: figures, projection, http, replay }
+  } finally {
+    await log.db.close()
+  }
+}
+
 let append: AppendFigures | undefined
-let projection: ProjectionFigures | undefined
-let http: HttpFigures | undefined
 let fanOut: FanOutFigures | undefined
-let replay: ReplayFigures | undefined
-let log: GeneratedLog | undefined
+const logs: LogFigures[] = []
 try {
   if (only.includes('append')) {
     step('appends: store, raw INSERT, COPY, Emmett; global reads')
     append = await measureAppend(server, quick)
   }
-  if (only.some((s) => s === 'projections' || s === 'http' || s === 'reports')) {
-    step(`generating a log of ${events.toLocaleString('en')} events`)
-    log = await generateLog(server, events)
+  const logSections = only.filter((s) => s === 'projections' || s === 'http' || s === 'reports')
+  for (const size of logSections.length > 0 ? sizes : []) {
+    logs.push(await measureLog(size))
   }
-  if (log && only.includes('projections')) {
-    step('projection catch-up from 0, then append-to-visible latency')
-    projection = await measureCatchUp(log)
-  }
-  if (log && only.includes('http')) {
-    step('HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf')
-    http = await measureHttp(log, quick)
-  }
-  if (log && only.includes('reports')) {
-    step('report replay: a market snapshot from position 0, each run in a process of its own')
-    replay = await measureReplay(log, quick ? 1 : 3)
-  }
-  await log?.db.close()
   if (only.includes('webhooks')) {
     step('webhook fan-out to a receiver on 127.0.0.1')
     fanOut = await measureFanOut(server, quick)
@@ -88,139 +118,22 @@ try {
 }
 step('done')
 
-const row = (measurement: string, result: string, reference: string, ratio: string, goal: string) => ({
-  measurement,
-  result,
-  reference,
-  ratio,
-  goal,
-})
+/** The largest log's figures, and how they grew from the smallest: the summary speaks of both. */
+const largest = logs.at(-1)
+const smallest = logs.length > 1 ? logs[0] : undefined
+const growth = (pick: (figures: LogFigures) => number | undefined): number | undefined => {
+  const from = smallest && pick(smallest)
+  const to = largest && pick(largest)
+  return from !== undefined && to !== undefined && from > 0 ? Number((to / from).toFixed(2)) : undefined
+}
+const defined = (entries: Record<string, number | undefined>) =>
+  Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined))
+
 const n = (x: number) => Math.round(x).toLocaleString('en')
 const rows = [
-  ...(append
-    ? [
-        row(
-          'append, 1 event per call',
-          `${n(append.appendSinglePerSec)}/s`,
-          `raw INSERT ${n(append.rawSinglePerSec)}/s`,
-          `${append.appendSingleRatio}`,
-          '≥ 0.8',
-        ),
-        row('', '', `Emmett ${n(append.emmettSinglePerSec)}/s`, `${append.appendSingleVsEmmett}`, '≥ 1.3'),
-        row(
-          'append, 100 events per call',
-          `${n(append.appendBatchEventsPerSec)}/s`,
-          `multi-row INSERT ${n(append.rawBatchRowsPerSec)}/s`,
-          `${append.appendBatchRatio}`,
-          '≥ 0.8',
-        ),
-        row('', '', `COPY ${n(append.copyBatchRowsPerSec)}/s`, `${append.appendBatchVsCopy}`, ''),
-        row(
-          '',
-          '',
-          `Emmett ${n(append.emmettBatchEventsPerSec)}/s`,
-          `${append.appendBatchVsEmmett}`,
-          '≥ 1.3',
-        ),
-        ...append.concurrent.map((c) =>
-          row(
-            `append, ${c.writers} concurrent writer${c.writers > 1 ? 's' : ''} of 1 event`,
-            `${n(c.storePerSec)}/s`,
-            `raw INSERT, ${c.writers} client${c.writers > 1 ? 's' : ''} ${n(c.rawPerSec)}/s`,
-            `${c.ratio}`,
-            c.writers > 1 ? '≥ 0.8' : '',
-          ),
-        ),
-        ...append.http.map((h) =>
-          row(
-            `POST /v1/events (1 event), ${h.connections} connections`,
-            `${n(h.append.rps)} req/s, p99 ${h.append.p99} ms`,
-            `trivial route ${n(h.trivial.rps)} req/s`,
-            `${h.ratio}`,
-            h.connections === 10 ? '≥ 0.5' : '',
-          ),
-        ),
-        row(
-          'global read, pages of 1000',
-          `${n(append.readLogPerSec)}/s`,
-          `Emmett ${n(append.emmettReadPerSec)}/s`,
-          `${append.readVsEmmett}`,
-          '',
-        ),
-      ]
-    : []),
-  ...(log
-    ? [
-        row(
-          `generated log (${n(log.head)} events), batches of 1000`,
-          `${n(log.appendBatchOf1000PerSec)}/s`,
-          `raw paged read ${n(log.rawPagedReadPerSec)}/s`,
-          '',
-          '',
-        ),
-      ]
-    : []),
-  ...(projection
-    ? [
-        row(
-          'projection catch-up from 0',
-          `${n(projection.catchUpEventsPerSec)} events/s`,
-          '',
-          '',
-          '≥ 30,000',
-        ),
-        row(
-          'append → visible, light load',
-          `p50 ${projection.visibleP50Ms} ms, p99 ${projection.visibleP99Ms} ms`,
-          '',
-          '',
-          'p99 < 1 s',
-        ),
-      ]
-    : []),
-  ...(http
-    ? [
-        row(
-          'GET /v1/prices?asOf&product',
-          `${n(http.pricesOneProduct.rps)} req/s, p99 ${http.pricesOneProduct.p99} ms`,
-          `trivial route ${n(http.trivialRoute.rps)} req/s`,
-          `${http.asOfRatioToTrivial}`,
-          'p99 < 25 ms, ≥ 0.5',
-        ),
-        row(
-          'GET /v1/prices?asOf (all)',
-          `${n(http.pricesAllProducts.rps)} req/s, p99 ${http.pricesAllProducts.p99} ms`,
-          '',
-          '',
-          '',
-        ),
-        row(
-          'POST /v1/events (1 event)',
-          `${n(http.appendOverHttp.rps)} req/s, p99 ${http.appendOverHttp.p99} ms`,
-          `trivial route ${n(http.trivialRoute.rps)} req/s`,
-          `${http.appendHttpRatioToTrivial}`,
-          '',
-        ),
-      ]
-    : []),
-  ...(replay
-    ? [
-        row(
-          'report replay (market snapshot)',
-          `${n(replay.replayEventsPerSec)} events/s`,
-          `raw paged read ${n(log?.rawPagedReadPerSec ?? 0)}/s`,
-          '',
-          '≥ 100,000',
-        ),
-        row(
-          '… its peak RSS',
-          `${replay.replayPeakRssMb} MB`,
-          `${replay.replayStartRssMb} MB before it`,
-          '',
-          '< 300 MB',
-        ),
-      ]
-    : []),
+  ...(append ? appendRows(append) : []),
+  ...logs.flatMap(logRows),
+  ...growthRows(),
   ...(fanOut
     ? [
         row(
@@ -249,37 +162,185 @@ const summary = {
         appendHttp10RatioToTrivial: append.appendHttp10RatioToTrivial,
       }
     : {}),
-  ...(projection
-    ? { catchUpEventsPerSec: projection.catchUpEventsPerSec, visibleP99Ms: projection.visibleP99Ms }
-    : {}),
-  ...(http
+  ...(largest?.projection
     ? {
-        asOfP99Ms: http.pricesOneProduct.p99,
-        asOfRatioToTrivial: http.asOfRatioToTrivial,
-        appendHttpReqPerSec: http.appendOverHttp.rps,
+        catchUpEventsPerSec: largest.projection.catchUpEventsPerSec,
+        visibleP99Ms: largest.projection.visibleP99Ms,
       }
     : {}),
-  ...(replay
-    ? { replayEventsPerSec: replay.replayEventsPerSec, replayPeakRssMb: replay.replayPeakRssMb }
+  ...(largest?.http
+    ? {
+        asOfP99Ms: largest.http.pricesOneProduct.p99,
+        asOfRatioToTrivial: largest.http.asOfRatioToTrivial,
+        appendHttpReqPerSec: largest.http.appendOverHttp.rps,
+        fullPriceListP99Ms: largest.http.pricesAllProducts.p99,
+        fullPriceListReqPerSec: largest.http.pricesAllProducts.rps,
+        fundingP99Ms: largest.http.funding.p99,
+      }
+    : {}),
+  ...(largest?.replay
+    ? {
+        replayEventsPerSec: largest.replay.replayEventsPerSec,
+        replayPeakRssMb: largest.replay.replayPeakRssMb,
+      }
     : {}),
   ...(fanOut ? { fanOutDeliveriesPerSec: fanOut.deliveriesPerSec } : {}),
+  ...defined({
+    asOfP99GrowthRatio: growth((f) => f.http?.pricesOneProduct.p99),
+    fullPriceListP99GrowthRatio: growth((f) => f.http?.pricesAllProducts.p99),
+    fundingP99GrowthRatio: growth((f) => f.http?.funding.p99),
+    catchUpGrowthRatio: growth((f) => f.projection?.catchUpEventsPerSec),
+    replayGrowthRatio: growth((f) => f.replay?.replayEventsPerSec),
+  }),
 }
 const details = {
   date: new Date().toISOString(),
   machine: machine(),
   server: server.description,
   quick,
-  events: log?.head,
+  events: largest?.log.head,
   summary,
   append,
-  log: log
-    ? { appendBatchOf1000PerSec: log.appendBatchOf1000PerSec, rawPagedReadPerSec: log.rawPagedReadPerSec }
-    : undefined,
-  projection,
-  http,
-  replay,
+  logs,
   fanOut,
 }
 await mkdir(new URL('./results/', import.meta.url), { recursive: true })
 await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(details, null, 2)}\n`)
 console.log(JSON.stringify(summary))
+
+function row(measurement: string, result: string, reference: string, ratio: string, goal: string) {
+  return { measurement, result, reference, ratio, goal }
+}
+
+function appendRows(append: AppendFigures) {
+  return [
+    row(
+      'append, 1 event per call',
+      `${n(append.appendSinglePerSec)}/s`,
+      `raw INSERT ${n(append.rawSinglePerSec)}/s`,
+      `${append.appendSingleRatio}`,
+      '≥ 0.8',
+    ),
+    row('', '', `Emmett ${n(append.emmettSinglePerSec)}/s`, `${append.appendSingleVsEmmett}`, '≥ 1.3'),
+    row(
+      'append, 100 events per call',
+      `${n(append.appendBatchEventsPerSec)}/s`,
+      `multi-row INSERT ${n(append.rawBatchRowsPerSec)}/s`,
+      `${append.appendBatchRatio}`,
+      '≥ 0.8',
+    ),
+    row('', '', `COPY ${n(append.copyBatchRowsPerSec)}/s`, `${append.appendBatchVsCopy}`, ''),
+    row('', '', `Emmett ${n(append.emmettBatchEventsPerSec)}/s`, `${append.appendBatchVsEmmett}`, '≥ 1.3'),
+    ...append.concurrent.map((c) =>
+      row(
+        `append, ${c.writers} concurrent writer${c.writers > 1 ? 's' : ''} of 1 event`,
+        `${n(c.storePerSec)}/s`,
+        `raw INSERT, ${c.writers} client${c.writers > 1 ? 's' : ''} ${n(c.rawPerSec)}/s`,
+        `${c.ratio}`,
+        c.writers > 1 ? '≥ 0.8' : '',
+      ),
+    ),
+    ...append.http.map((h) =>
+      row(
+        `POST /v1/events (1 event), ${h.connections} connections`,
+        `${n(h.append.rps)} req/s, p99 ${h.append.p99} ms`,
+        `trivial route ${n(h.trivial.rps)} req/s`,
+        `${h.ratio}`,
+        h.connections === 10 ? '≥ 0.5' : '',
+      ),
+    ),
+    row(
+      'global read, pages of 1000',
+      `${n(append.readLogPerSec)}/s`,
+      `Emmett ${n(append.emmettReadPerSec)}/s`,
+      `${append.readVsEmmett}`,
+      '',
+    ),
+  ]
+}
+
+function logRows({ log, projection, http, replay }: LogFigures) {
+  const at = `[${n(log.head)}]`
+  const load = (l: Load) => `${n(l.rps)} req/s, p99 ${l.p99} ms`
+  return [
+    row(
+      `${at} generated log, batches of 1000`,
+      `${n(log.appendBatchOf1000PerSec)}/s`,
+      `raw paged read ${n(log.rawPagedReadPerSec)}/s`,
+      '',
+      '',
+    ),
+    ...(projection
+      ? [
+          row(
+            `${at} projection catch-up from 0`,
+            `${n(projection.catchUpEventsPerSec)} events/s`,
+            '',
+            '',
+            '≥ 30,000',
+          ),
+          row(
+            `${at} append → visible, light load`,
+            `p50 ${projection.visibleP50Ms} ms, p99 ${projection.visibleP99Ms} ms`,
+            '',
+            '',
+            'p99 < 1 s',
+          ),
+        ]
+      : []),
+    ...(http
+      ? [
+          row(
+            `${at} GET /v1/prices?asOf&product`,
+            load(http.pricesOneProduct),
+            `trivial route ${n(http.trivialRoute.rps)} req/s`,
+            `${http.asOfRatioToTrivial}`,
+            'p99 < 25 ms, ≥ 0.5',
+          ),
+          row(`${at} GET /v1/prices?asOf (all)`, load(http.pricesAllProducts), '', '', 'p99 < 100 ms'),
+          row(`${at} GET /v1/funding?asOf (a page)`, load(http.funding), '', '', 'p99 < 100 ms'),
+          row(
+            `${at} POST /v1/events (1 event)`,
+            load(http.appendOverHttp),
+            `trivial route ${n(http.trivialRoute.rps)} req/s`,
+            `${http.appendHttpRatioToTrivial}`,
+            '',
+          ),
+        ]
+      : []),
+    ...(replay
+      ? [
+          row(
+            `${at} report replay (market snapshot)`,
+            `${n(replay.replayEventsPerSec)} events/s`,
+            `raw paged read ${n(log.rawPagedReadPerSec)}/s`,
+            '',
+            '≥ 100,000',
+          ),
+          row(
+            `${at} … its peak RSS`,
+            `${replay.replayPeakRssMb} MB`,
+            `${replay.replayStartRssMb} MB before it`,
+            '',
+            '< 300 MB',
+          ),
+        ]
+      : []),
+  ]
+}
+
+/** Figure at the largest log ÷ figure at the smallest, for each that was measured on both. */
+function growthRows() {
+  if (!smallest || !largest) return []
+  const of = `${n(largest.log.head)} ÷ ${n(smallest.log.head)} events`
+  const ratios: Array<[string, number | undefined, string]> = [
+    ['growth: as-of p99 (one product)', growth((f) => f.http?.pricesOneProduct.p99), '≤ 1.5'],
+    ['growth: full price list p99', growth((f) => f.http?.pricesAllProducts.p99), '≤ 1.5'],
+    ['growth: funding p99', growth((f) => f.http?.funding.p99), '≤ 1.5'],
+    ['growth: catch-up rate', growth((f) => f.projection?.catchUpEventsPerSec), '≥ 0.8'],
+    ['growth: replay rate', growth((f) => f.replay?.replayEventsPerSec), '≥ 0.8'],
+  ]
+  return ratios.flatMap(([what, ratio, goal]) =>
+    ratio === undefined ? [] : [row(what, '', of, `${ratio}`, goal)],
+  )
+}
