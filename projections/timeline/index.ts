@@ -1,36 +1,46 @@
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
+import { sql } from 'kysely'
+import { retractionsIn } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { timelineQueries } from './queries.js'
-import type { Tables, TimelineRow } from './rows.js'
+import type { Tables } from './rows.js'
 
+/**
+ * The timeline is the log itself: its entries are read from `events`, up to the generation's
+ * checkpoint, and the read model keeps only what the log lacks — when each event was retracted.
+ * A retraction marks the event it names once, with the earliest retraction after the event (by
+ * position), as the projector marks change-point rows; so the outcome does not depend on how the
+ * log was cut into batches.
+ */
 export const timelineProjection = defineProjection<Tables>({
   name: 'timeline',
   description: 'Every fact in valid-time order, with a one-line summary',
   tables: {
-    timeline:
-      changePointTable(`type text not null, subject text not null, occurred_at text not null, precision text not null,
-      data jsonb not null, source jsonb`),
+    retractions: '(event_id uuid not null, retracted_at timestamptz not null)',
   },
-  indexes: [
-    'timeline (effective_from, position)',
-    'timeline (subject, effective_from, position)',
-    'timeline (event_id)',
-  ],
+  indexes: ['retractions (event_id)'],
+  views: {
+    timeline: ({ name, schema, generation }) => `
+      select e.type, e.subject, e.occurred_at, e.precision, e.schema_version, e.data, e.source,
+             e.effective_from, e.recorded_at, r.retracted_at, e.position, e.id as event_id
+        from public.events e
+        left join "${schema}".retractions r on r.event_id = e.id
+       where e.position <= (select c.position from public.projection_checkpoints c
+                             where c.name = '${name}' and c.generation = ${generation})`,
+  },
+  // Only the retractions: every other event is in the log already.
+  eventTypes: [],
   async apply(db, events) {
-    await insertRows(db, 'timeline', events.map(timelineRowOf))
+    const retractions = retractionsIn(events)
+    if (retractions.length === 0) return
+    await sql`
+      insert into retractions (event_id, retracted_at)
+      select distinct on (r."eventId") r."eventId", r."recordedAt"
+        from jsonb_to_recordset(${JSON.stringify(retractions)}::jsonb)
+             as r("eventId" uuid, "recordedAt" timestamptz, position bigint)
+        join public.events e on e.id = r."eventId" and e.position < r.position
+       where not exists (select 1 from retractions x where x.event_id = r."eventId")
+       order by r."eventId", r.position
+    `.execute(db)
   },
   queries: timelineQueries,
 })
-
-function timelineRowOf(event: RecordedEvent): TimelineRow {
-  return {
-    type: event.type,
-    subject: event.subject,
-    occurred_at: event.occurredAt,
-    precision: event.precision,
-    data: event.data,
-    source: event.source ?? null,
-    ...pointOf(event),
-  }
-}

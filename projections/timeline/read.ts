@@ -4,7 +4,6 @@ import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.
 import { knownAt } from '../../src/projector/change-points.js'
 import type { Precision } from '../../src/time/market-date.js'
 import { entityNamesKnownAt, nameLookupOf } from '../entities.js'
-import type { TimelineRow } from './rows.js'
 import type { TimelineEntry, TimelinePeriod } from './schemas.js'
 
 export interface TimelineQuery {
@@ -32,9 +31,20 @@ function timelineFilter(q: Omit<TimelineQuery, 'limit' | 'after'>): RawBuilder<b
        and (${precisions}::text[] is null or t.precision = any(${precisions}))`
 }
 
-interface Row extends TimelineRow {
+/** A row of the timeline view: an event of the log with its retraction time. */
+interface Row {
+  type: string
+  subject: string
+  occurred_at: string
+  precision: string
+  schema_version: number
+  data: unknown
+  source: unknown
   effective_from: Date
   recorded_at: Date
+  retracted_at: Date | null
+  position: number
+  event_id: string
 }
 
 /** A page of the timeline in valid-time order (ties by recording order). */
@@ -63,7 +73,8 @@ export async function timelinePage<DB>(
       recordedAt: r.recorded_at.toISOString(),
       position: Number(r.position),
       version: 0,
-      data: r.data,
+      // The log keeps data as written; a reader sees it in the type's current schema.
+      data: catalogue.upcast(r.type, r.schema_version, r.data),
       ...(r.source ? { source: r.source as EventSource } : {}),
     }
     return {

@@ -1,15 +1,9 @@
-import type { ChangePoint } from '../../src/projector/change-points.js'
-
-/** Every event in valid-time order, as it was known at any time; summaries are written at query time. */
-export interface TimelineRow extends ChangePoint {
-  type: string
-  subject: string
-  occurred_at: string
-  precision: string
-  data: unknown
-  source: unknown
+/** When each event was retracted: the timeline reads everything else from the log itself. */
+export interface RetractionRow {
+  event_id: string
+  retracted_at: Date | string
 }
 
 export interface Tables {
-  timeline: TimelineRow
+  retractions: RetractionRow
 }

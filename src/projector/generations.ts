@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { generationSchema, type Projection, readSchema, tableBody } from './projection.js'
+import { generationSchema, type Projection, readSchema, relationsOf, tableBody } from './projection.js'
 
 /**
  * Generations of a projection's tables. Generation n lives in schema `rm_<name>_g<n>`; the
@@ -43,6 +43,11 @@ export async function createGeneration(
     // Index definitions come from the projection's code, never from input.
     await sql.raw(`create index on "${schema}".${index}`).execute(trx)
   }
+  for (const [view, select] of Object.entries(projection.views ?? {})) {
+    // View texts come from the projection's code, never from input.
+    const body = select({ name: projection.name, schema, generation })
+    await sql`create view ${sql.id(schema, view)} as ${sql.raw(body)}`.execute(trx)
+  }
   await trx
     .insertInto('projection_checkpoints')
     .values({ name: projection.name, generation, position: 0 })
@@ -58,7 +63,7 @@ export async function pointViewsAt(
   const views = readSchema(projection.name)
   const schema = generationSchema(projection.name, generation)
   await sql`create schema if not exists ${sql.id(views)}`.execute(trx)
-  for (const table of Object.keys(projection.tables)) {
+  for (const table of relationsOf(projection)) {
     // CREATE OR REPLACE keeps the view's identity, so queries waiting on it go on to the new
     // generation; only a changed column list needs a new view.
     if (!(await sameColumns(trx, `${views}.${table}`, `${schema}.${table}`))) {

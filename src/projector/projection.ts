@@ -25,6 +25,13 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
   /** Index definitions without the name: `price_points (product, component, effective_from)`. */
   readonly indexes: readonly string[]
   /**
+   * View name → its `select`, for a read model that shows the log itself rather than copying
+   * it: created in each generation's schema after the tables, and read like a table through the
+   * views in `readSchema(name)`. The text names the generation's own relations qualified, so it
+   * is given the generation.
+   */
+  readonly views?: Readonly<Record<string, (generation: GenerationRef) => string>>
+  /**
    * The event types `apply` uses; the projector reads only these (and `event.retracted`) from
    * the log, and still moves the checkpoint past the others. Unset: every event.
    */
@@ -33,6 +40,18 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
   apply(db: Kysely<Tables>, events: readonly Event[]): Promise<void>
   /** What the read model answers over HTTP, registered by the API in this order. */
   readonly queries?: readonly Query[]
+}
+
+/** A generation of a projection: its schema and its number (its checkpoint is `(name, number)`). */
+export interface GenerationRef {
+  readonly name: string
+  readonly schema: string
+  readonly generation: number
+}
+
+/** Every relation a generation holds that queries read: its tables, then its views. */
+export function relationsOf(projection: Projection): string[] {
+  return [...Object.keys(projection.tables), ...Object.keys(projection.views ?? {})]
 }
 
 /** The `create table` body of a table definition. */

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js'
 import type { EventStore } from '../store/event-store.js'
 import { catchUp } from './catch-up.js'
 import { createGeneration, dropGeneration, pointViewsAt } from './generations.js'
-import { type Projection, readSchema } from './projection.js'
+import { type Projection, readSchema, relationsOf } from './projection.js'
 
 /**
  * Rebuilds a projection from position 0 without downtime: a new generation is filled beside
@@ -87,7 +87,7 @@ async function swapIfCaughtUp(
     const built = positions.find((p) => p.generation === generation)?.position ?? 0
     if (built < live) return 'behind'
     await sql`set local lock_timeout = '250ms'`.execute(trx)
-    const views = Object.keys(projection.tables).map((table) => sql.id(readSchema(projection.name), table))
+    const views = relationsOf(projection).map((table) => sql.id(readSchema(projection.name), table))
     await sql`lock table ${sql.join(views)} in access exclusive mode`.execute(trx)
     await pointViewsAt(trx, projection, generation)
     await sql`select pg_notify(${channels.readModels}, ${projection.name})`.execute(trx)
