@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { MarketEvent, MarketEventOf } from '../../events/index.js'
+import { catalogue, type MarketEvent, type MarketEventOf } from '../../events/index.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { priceListQueries } from './queries.js'
@@ -28,8 +28,33 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
       `.execute(db)
     }
   },
+  // The same rows as `apply`, taken from the log inside PostgreSQL: 60 % of the log never has to
+  // pass through Node. price.changed is at its first schema version, so its data needs no upcast.
+  async applyFromLog(db, { after, upTo }) {
+    const { rows } = await sql<{ applied: number }>`
+      with points as (
+        insert into price_points (product, component, amount, currency, unit, previous_amount, occurred_at,
+                                  precision, effective_from, recorded_at, retracted_at, position, event_id)
+        select e.subject, e.data->>'component', e.data->>'amount', e.data->>'currency', e.data->>'unit',
+               e.data->>'previousAmount', e.occurred_at, e.precision, e.effective_from, e.recorded_at, null,
+               e.position, e.id
+          from public.events e
+         where e.type = 'price.changed' and e.position > ${after} and e.position <= ${upTo}
+         order by e.position
+        returning product, component
+      ), keys as (
+        insert into price_keys select distinct product, component from points on conflict do nothing
+      )
+      select count(*)::int as applied from points
+    `.execute(db)
+    return rows[0]?.applied ?? 0
+  },
   queries: priceListQueries,
 })
+
+if (catalogue.get('price.changed')?.schemaVersion !== 1) {
+  throw new Error('price-list reads price.changed data in SQL (applyFromLog): teach it the upcast first')
+}
 
 function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {
   const d = event.data

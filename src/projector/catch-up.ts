@@ -54,10 +54,16 @@ export async function applyNextBatch(
     if (upTo === checkpoint.position) return { applied: 0, more: false, acquired: true, position: upTo }
 
     // The generation's tables come first on the search path: handlers name their tables unqualified.
-    if (events.length > 0) {
+    let applied = events.length
+    if (events.length > 0 || projection.applyFromLog) {
       const searchPath = `${generationSchema(projection.name, generation)}, public`
       await sql`select set_config('search_path', ${searchPath}, true)`.execute(trx)
-      await projection.apply(trx as unknown as Kysely<unknown>, events)
+      const tables = trx as unknown as Kysely<unknown>
+      if (projection.applyFromLog) {
+        applied += await projection.applyFromLog(tables, { after: checkpoint.position, upTo })
+      } else {
+        await projection.apply(tables, events)
+      }
       await applyRetractions(trx, changePointTables(projection), retractionsIn(events))
       await sql`select set_config('search_path', 'public', true)`.execute(trx)
     }
@@ -69,13 +75,14 @@ export async function applyNextBatch(
       .execute()
     // Tells API processes, at commit, that cached answers may be out of date.
     await sql`select pg_notify(${channels.readModels}, ${projection.name})`.execute(trx)
-    return { applied: events.length, more, acquired: true, position: upTo }
+    return { applied, more, acquired: true, position: upTo }
   })
 }
 
 /**
  * The next `batchSize` positions of the log after `after`, keeping only the projection's event
  * types. `upTo` is the last position covered, so the checkpoint moves past skipped events too.
+ * A projection with `applyFromLog` must declare its event types.
  */
 async function readBatch(
   trx: Kysely<Database>,
@@ -91,7 +98,8 @@ async function readBatch(
   const full = await fullBatchEnd(trx, after, batchSize)
   const upTo = full ?? (await headPosition(trx))
   if (upTo <= after) return { events: [], upTo: after, more: false }
-  const types = [...projection.eventTypes, 'event.retracted']
+  // A projection that applies the batch from the log in SQL needs only its retractions here.
+  const types = projection.applyFromLog ? ['event.retracted'] : [...projection.eventTypes, 'event.retracted']
   const events = await store.query({ after, upTo, types, limit: batchSize }, trx)
   return { events, upTo, more: full !== undefined }
 }

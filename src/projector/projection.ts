@@ -38,8 +38,22 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
   readonly eventTypes?: readonly Event['type'][]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
   apply(db: Kysely<Tables>, events: readonly Event[]): Promise<void>
+  /**
+   * Applies a batch straight from the log, in SQL, instead of being handed its events: does to
+   * the tables what `apply` does with the events of `eventTypes` in positions (after, upTo], and
+   * answers how many it applied. The log's rows then never pass through Node; the projector still
+   * reads the batch's retractions and marks the change-point tables itself. Only for event types
+   * whose data needs no upcasting: SQL sees the data as it was written.
+   */
+  applyFromLog?(db: Kysely<Tables>, batch: LogRange): Promise<number>
   /** What the read model answers over HTTP, registered by the API in this order. */
   readonly queries?: readonly Query[]
+}
+
+/** The positions of a batch: after `after`, up to and including `upTo`. */
+export interface LogRange {
+  readonly after: number
+  readonly upTo: number
 }
 
 /** A generation of a projection: its schema and its number (its checkpoint is `(name, number)`). */

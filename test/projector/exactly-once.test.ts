@@ -102,6 +102,13 @@ async function twoRunners(scene: Scene, options: BatchOptions): Promise<Record<s
         await projection.apply(db, events)
         await sleep(10)
       },
+      ...(projection.applyFromLog && {
+        async applyFromLog(db, batch) {
+          const applied = (await projection.applyFromLog?.(db, batch)) ?? 0
+          await sleep(10)
+          return applied
+        },
+      }),
     }
     shares[projection.name] = await Promise.all([
       runUntilHead(scene, slow, options),
@@ -144,15 +151,22 @@ async function failEveryOtherCheckpointMove(db: Kysely<Database>): Promise<() =>
  * written together.
  */
 function writingApart(scene: Scene, projection: Projection): Projection {
+  const apart = <T>(write: (own: Kysely<unknown>) => Promise<T>): Promise<T> =>
+    scene.db.transaction().execute(async (own) => {
+      const searchPath = `${generationSchema(projection.name, generation)}, public`
+      await sql`select set_config('search_path', ${searchPath}, true)`.execute(own)
+      return write(own as unknown as Kysely<unknown>)
+    })
   return {
     ...projection,
     async apply(_, events) {
-      await scene.db.transaction().execute(async (own) => {
-        const searchPath = `${generationSchema(projection.name, generation)}, public`
-        await sql`select set_config('search_path', ${searchPath}, true)`.execute(own)
-        await projection.apply(own as unknown as Kysely<unknown>, events)
-      })
+      await apart((own) => projection.apply(own, events))
     },
+    ...(projection.applyFromLog && {
+      async applyFromLog(_, batch) {
+        return apart(async (own) => (await projection.applyFromLog?.(own, batch)) ?? 0)
+      },
+    }),
   }
 }
 
