@@ -104,7 +104,15 @@ async function readBatch(
   return { events, upTo, more: full !== undefined }
 }
 
-/** Applies batches until the generation reaches the head of the log (or another process holds it). */
+/** The largest batch a catch-up grows to (in log positions). */
+export const maxCatchUpBatch = 20_000
+
+/**
+ * Applies batches until the generation reaches the head of the log (or another process holds it).
+ * The first batch is `batchSize`; while batches come full, each is twice the last, up to
+ * `maxCatchUpBatch`: a generation far behind commits (and flushes) a few large batches, while one
+ * near the head keeps small ones, so a new event is not held up behind a large batch.
+ */
 export async function catchUp(
   db: Kysely<Database>,
   store: EventStore,
@@ -114,10 +122,12 @@ export async function catchUp(
   onBatch?: (result: BatchResult) => void,
 ): Promise<number> {
   let total = 0
+  let size = batchSize
   for (;;) {
-    const result = await applyNextBatch(db, store, projection, generation, batchSize)
+    const result = await applyNextBatch(db, store, projection, generation, size)
     onBatch?.(result)
     total += result.applied
     if (!result.acquired || !result.more) return total
+    size = Math.max(batchSize, Math.min(size * 2, maxCatchUpBatch))
   }
 }
