@@ -10,7 +10,11 @@ import { generationSchema, type Projection, readSchema, relationsOf, tableBody }
 
 const registryLock = 738846024
 
-/** Registers every projection that has no live generation yet (generation 1, empty, position 0). */
+/**
+ * Registers every projection that has no live generation yet (generation 1, empty, position 0).
+ * A live generation made for an earlier definition of its projection — one that lacks a table or
+ * view the projection now declares — is replaced by an empty one, which catches up from position 0.
+ */
 export async function ensureProjections(
   db: Kysely<Database>,
   projections: readonly Projection[],
@@ -18,14 +22,59 @@ export async function ensureProjections(
   await db.transaction().execute(async (trx) => {
     // Several processes start at once: one creates, the others then find it done.
     await sql`select pg_advisory_xact_lock(${registryLock})`.execute(trx)
-    const known = new Set((await trx.selectFrom('projections').select('name').execute()).map((r) => r.name))
+    const rows = await trx
+      .selectFrom('projections')
+      .select(['name', 'live_generation', 'building_generation'])
+      .execute()
+    const known = new Map(rows.map((r) => [r.name, r]))
     for (const projection of projections) {
-      if (known.has(projection.name)) continue
-      await trx.insertInto('projections').values({ name: projection.name, live_generation: 1 }).execute()
-      await createGeneration(trx, projection, 1)
-      await pointViewsAt(trx, projection, 1)
+      const row = known.get(projection.name)
+      if (!row) {
+        await trx.insertInto('projections').values({ name: projection.name, live_generation: 1 }).execute()
+        await createGeneration(trx, projection, 1)
+        await pointViewsAt(trx, projection, 1)
+      } else if (!(await holdsEveryRelation(trx, projection, row.live_generation))) {
+        await replaceOutdated(trx, projection, row.live_generation, row.building_generation)
+      }
     }
   })
+}
+
+/** True when `generation` has every table and view that `projection` declares. */
+async function holdsEveryRelation(
+  trx: Kysely<Database>,
+  projection: Projection,
+  generation: number,
+): Promise<boolean> {
+  const tables = Object.keys(projection.tables)
+  const views = Object.keys(projection.views ?? {})
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from pg_class c join pg_namespace s on s.oid = c.relnamespace
+     where s.nspname = ${generationSchema(projection.name, generation)}
+       and ((c.relkind = 'r' and c.relname = any(${tables})) or (c.relkind = 'v' and c.relname = any(${views})))
+  `.execute(trx)
+  return rows[0]?.n === tables.length + views.length
+}
+
+async function replaceOutdated(
+  trx: Kysely<Database>,
+  projection: Projection,
+  live: number,
+  building: number | null,
+): Promise<void> {
+  const { rows } = await sql<{ last: number }>`
+    select coalesce(max(generation), 0)::int as last from projection_checkpoints where name = ${projection.name}
+  `.execute(trx)
+  const generation = Math.max(rows[0]?.last ?? 0, live, building ?? 0) + 1
+  await createGeneration(trx, projection, generation)
+  await pointViewsAt(trx, projection, generation)
+  await trx
+    .updateTable('projections')
+    .set({ live_generation: generation, building_generation: null, rebuild_job_id: null })
+    .where('name', '=', projection.name)
+    .execute()
+  await dropGeneration(trx, projection, live)
+  if (building !== null) await dropGeneration(trx, projection, building)
 }
 
 /** Creates an empty generation's schema, tables, indexes and checkpoint. */
