@@ -27,8 +27,32 @@ const forms: ReadonlyArray<{ precision: Precision; pattern: RegExp; format?: str
 export const marketDateDescription =
   'YYYY, YYYY-MM, YYYY-MM-DD, or an ISO-8601 date-time with offset (2024-05-21T10:00:00+08:00), in the years 0001–9999 (UTC)'
 
+/**
+ * Reading a date with luxon costs tens of microseconds, and the same few dates come again and
+ * again (every as-of request names one, every append its occurredAt): each reading is kept, in a
+ * table bounded by `MEMO_SIZE` that starts afresh when full. Both readings depend on their text
+ * (and zone) alone, and what they answer is immutable.
+ */
+const MEMO_SIZE = 1024
+
+function remembered<T>(memo: Map<string, T>, key: string, read: () => T): T {
+  const known = memo.get(key)
+  if (known !== undefined || memo.has(key)) return known as T
+  const value = read()
+  if (memo.size >= MEMO_SIZE) memo.clear()
+  memo.set(key, value)
+  return value
+}
+
+const problems = new Map<string, string | undefined>()
+const readings = new Map<string, MarketDate | undefined>()
+
 /** The reason `text` is not a market date, or undefined when it is one. */
 export function marketDateProblem(text: string): string | undefined {
+  return remembered(problems, text, () => problemOf(text))
+}
+
+function problemOf(text: string): string | undefined {
   const form = forms.find((f) => f.pattern.test(text))
   if (!form) return `expected ${marketDateDescription}`
   const [year, month, day] = text.slice(0, 10).split('-').map(Number)
@@ -63,6 +87,10 @@ const withinStorableYears = (instant: DateTime): boolean =>
  * years 0001–9999 (UTC).
  */
 export function parseMarketDate(text: string, zone: string): MarketDate | undefined {
+  return remembered(readings, `${zone} ${text}`, () => readMarketDate(text, zone))
+}
+
+function readMarketDate(text: string, zone: string): MarketDate | undefined {
   const form = forms.find((f) => f.pattern.test(text))
   if (!form) return undefined
   if (!form.format) {

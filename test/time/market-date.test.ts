@@ -56,4 +56,19 @@ describe('market dates', () => {
   it('rejects an impossible time of day', () => {
     expect(marketDateProblem('2024-05-21T25:00:00Z')).toMatch(/^not a valid date-time/)
   })
+
+  it('reads a date once per zone: the kept reading of one zone never answers for another', () => {
+    const utc = parseMarketDate('2024-05', 'UTC')
+    const shanghai = parseMarketDate('2024-05', 'Asia/Shanghai')
+    expect(parseMarketDate('2024-05', 'UTC')).toBe(utc)
+    expect(shanghai?.start.toUTC().toISO()).toBe('2024-04-30T16:00:00.000Z')
+    expect(parseMarketDate('2024-02-30', 'UTC')).toBeUndefined()
+    expect(parseMarketDate('2024-02-30', 'UTC')).toBeUndefined()
+    expect(marketDateProblem('2024-02-30')).toBe(marketDateProblem('2024-02-30'))
+    // Far more distinct dates than the table holds: each still read right.
+    for (let day = 0; day < 3000; day++) {
+      const text = new Date(Date.UTC(2000, 0, 1 + day)).toISOString().slice(0, 10)
+      expect(parseMarketDate(text, 'UTC')?.start.toUTC().toISO()).toBe(`${text}T00:00:00.000Z`)
+    }
+  })
 })
