@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { up as applyAppendFunction } from '../../src/db/migrations/005-lean-append.js'
+import { up as applyGroupAppend } from '../../src/db/migrations/008-group-append.js'
 import type { Database } from '../../src/db/schema.js'
 import { appendFunction } from '../../src/store/sql/append-function.js'
 import { appendGroupFunction } from '../../src/store/sql/append-group-function.js'
@@ -53,6 +54,20 @@ describe('the append function', () => {
     `.execute(db)
     // Migrations are written against an untyped database, as the migrator runs them.
     await applyAppendFunction(
+      new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.handle.pool }) }),
+    )
+    expect(await liveDefinition()).toBe(await constantDefinition())
+  })
+  it('is brought to its current text by 008-group-append on a database that ran 005 earlier', async () => {
+    // An earlier text with the same returned columns, as 005 left it on databases migrated then.
+    await sql`
+      create or replace function mt_append_events(batch jsonb)
+      returns table (idx integer, appended boolean, "position" bigint, version integer,
+                     effective_from timestamptz, recorded_at timestamptz)
+      language sql as 'select null::integer, null::boolean, null::bigint, null::integer, null::timestamptz, null::timestamptz'
+    `.execute(db)
+    expect(await liveDefinition()).not.toBe(await constantDefinition())
+    await applyGroupAppend(
       new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.handle.pool }) }),
     )
     expect(await liveDefinition()).toBe(await constantDefinition())

@@ -144,6 +144,54 @@ describe('appending events', () => {
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409])
   })
 
+  it('answers a lone re-post with the stored event, even once its expectedVersion has moved on', async () => {
+    const lone = { events: [priceChange('lone-repost', '1', { id: randomUUID(), expectedVersion: 0 })] }
+    const first = await post(lone)
+    await post({ events: [priceChange('lone-repost', '2')] })
+    const before = await countEvents()
+    const again = await post(lone)
+    expect(first.statusCode).toBe(201)
+    expect(again.statusCode).toBe(200)
+    expect(again.json().events).toEqual(first.json().events)
+    expect(await countEvents()).toBe(before)
+  })
+
+  it('refuses a lone event whose id is stored with other content, naming it', async () => {
+    const id = randomUUID()
+    await post({ events: [priceChange('lone-clash', '1', { id })] })
+    const before = await countEvents()
+    const res = await post({ events: [priceChange('lone-clash', '2', { id })] })
+    expect(res.statusCode).toBe(409)
+    expect(res.json()).toMatchObject({ status: 409, errors: [{ path: '/events/0/id' }] })
+    expect(await countEvents()).toBe(before)
+  })
+
+  it('refuses a lone stale expectedVersion naming both versions, storing nothing', async () => {
+    await post({ events: [priceChange('lone-stale', '1'), priceChange('lone-stale', '2')] })
+    const before = await countEvents()
+    const res = await post({ events: [priceChange('lone-stale', '3', { expectedVersion: 1 })] })
+    expect(res.statusCode).toBe(409)
+    expect(res.json()).toMatchObject({
+      errors: [
+        {
+          path: '/events/0/expectedVersion',
+          message: "expected version 1, but 'lone-stale' is at version 2",
+        },
+      ],
+    })
+    expect(await countEvents()).toBe(before)
+  })
+
+  it('numbers the new events of a batch after a stored one of the same subject without a gap', async () => {
+    const stored = priceChange('resumed', '1', { id: randomUUID() })
+    await post({ events: [stored] })
+    const res = await post({
+      events: [stored, priceChange('resumed', '2'), priceChange('resumed', '3')],
+    })
+    expect(res.statusCode).toBe(201)
+    expect(res.json().events.map((e: { version: number }) => e.version)).toEqual([1, 2, 3])
+  })
+
   it('records recordedAt in position order, to the millisecond', async () => {
     const a = (await post({ events: [registration('rec-a')] })).json().events[0]
     const b = (await post({ events: [registration('rec-b')] })).json().events[0]

@@ -24,7 +24,7 @@ export interface SlowAppendOptions {
  * kept, each append function is the real one followed by the pause. Without it, each is a copy
  * made from the real function's own definition (`pg_get_functiondef`) with the
  * `pg_advisory_xact_lock` statement removed, pausing once it has inserted: `mt_append_events`
- * before its answer, `mt_append_group` after its one-statement insert of a whole group (its
+ * after its one-statement insert and answer (and, on its long way, before its answer), `mt_append_group` after its one-statement insert of a whole group (its
  * request-by-request path calls `mt_append_events` by name, and so finds that copy). Either lives in a schema
  * of its own that only these connections put first on their search path, so an event store
  * built on them is the real store; only its function calls land elsewhere.
@@ -76,12 +76,16 @@ async function unlockedCopy(handle: DatabaseHandle, schema: string, f: AppendFun
     .replace(`FUNCTION public.${f.name}(`, `FUNCTION ${schema}.${f.name}(`)
   copy =
     f.name === 'mt_append_events'
-      ? copy.replace(/^(\s*)return query$/m, `$1${pause}\n$1return query`)
+      ? copy
+          .replace(/^(\s*)(get diagnostics answered = row_count;)$/m, `$1$2\n$1${pause}`)
+          .replace(/^(\s*)return query(\n\s*select array_position)/m, `$1${pause}\n$1return query$2`)
       : copy.replace(/^(\s*)(from inserted i join numbered m on m\.id = i\.id\) as g;)$/m, `$1$2\n$1${pause}`)
+  const pauses = copy.split(pause).length - 1
   const derived =
     copy.includes(`${schema}.${f.name}(`) &&
-    copy.includes(pause) &&
-    (f.name === 'mt_append_events' || copy.includes(' from mt_append_events(batch)'))
+    (f.name === 'mt_append_events'
+      ? pauses === 2
+      : pauses === 1 && copy.includes(' from mt_append_events(batch)'))
   if (!derived) throw new Error(`could not derive the unlocked copy of ${f.name}`)
   return copy
 }

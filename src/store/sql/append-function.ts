@@ -10,6 +10,14 @@
  * rest. It raises MT001 (an id stored with other content) or MT002 (an expected_version that
  * does not match), with a JSON detail; both store nothing.
  *
+ * Most batches hold no stored id and meet their expectedVersions; they are stored and answered
+ * by one statement, an insert conditional on the versions whose RETURNING is the answer. A lone
+ * event is not looked up by id first: "on conflict (id) do nothing" skips it if it is stored.
+ * When that statement stores nothing (an id already stored, or an expectedVersion refused), the
+ * batch goes the long way: it is looked up by id, checked against what is stored, versioned and
+ * answered from the log. A larger batch is looked up by id first, because a stored id in it
+ * shifts the versions of the new events of its subject that come after it.
+ *
  * Why appends are serialised: positions come from a sequence, and with concurrent writers
  * sequences commit out of order — a reader that has seen position 11 could later find 10
  * committed, and a consumer resuming "after 11" would skip it for ever. The function takes one
@@ -33,23 +41,69 @@ export const appendFunction = `
       ids uuid[];
       stored uuid[];
       head bigint;
-      last_recorded timestamptz;
       recorded timestamptz;
       clash record;
+      size integer := jsonb_array_length(batch);
+      answered integer;
     begin
       perform pg_advisory_xact_lock(7388460240563250001);
 
+      -- Millisecond precision, so the recordedAt a client reads back is a valid knownAt for it;
+      -- never earlier than the last event, so recording order and position order agree.
+      recorded := greatest(date_trunc('milliseconds', clock_timestamp()),
+                           (select e.recorded_at from events e order by e.position desc limit 1));
+
+      -- The common case in one statement: no id of the batch stored, and every expectedVersion
+      -- met (the insert is conditional on it, so a refusal inserts nothing). A lone event is not
+      -- looked up first: "on conflict (id) do nothing" skips it if its id is stored. A larger
+      -- batch is, since a stored id changes the versions of the events after it.
+      if size > 1 then
+        ids := array(select (e->>'id')::uuid from jsonb_array_elements(batch) as e);
+        stored := array(select e.id from events e where e.id = any(ids));
+      end if;
+      if size = 1 or cardinality(stored) = 0 then
+        return query
+          with numbered as (
+            select b.*,
+                   coalesce((select max(e.version) from events e where e.subject = b.subject), 0)
+                     + row_number() over (partition by b.subject order by b.idx) as version
+              from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, schema_version int, subject text,
+                                                  occurred_at text, precision text, effective_from timestamptz,
+                                                  data jsonb, source jsonb, expected_version int)
+          ), refused as (
+            select from numbered n
+             where n.expected_version is not null and n.expected_version <> n.version - 1
+             limit 1
+          ), inserted as (
+            insert into events (id, type, schema_version, subject, version, occurred_at, precision,
+                                effective_from, recorded_at, data, source)
+            select n.id, n.type, n.schema_version, n.subject, n.version, n.occurred_at, n.precision,
+                   n.effective_from, recorded, n.data, n.source
+              from numbered n
+             where not exists (select from refused)
+             order by n.idx
+            on conflict (id) do nothing
+            returning events.id, events.position, events.version, events.effective_from, events.recorded_at
+          )
+          select n.idx, true, i.position, i.version, i.effective_from, i.recorded_at
+            from inserted i join numbered n on n.id = i.id
+           order by n.idx;
+        get diagnostics answered = row_count;
+        if answered = size then
+          return;
+        elsif answered > 0 then
+          raise exception 'mt_append_events stored part of a batch whose ids it found new';
+        end if;
+      end if;
+
+      -- Otherwise (an id already stored, or an expectedVersion refused) nothing is stored yet,
+      -- and the batch goes the long way, which tells a re-post from a clash and names a refusal.
       -- Events are looked up by id through "= any(array)", never by joining the unnested batch:
       -- the planner cannot estimate a JSON batch's size and would hash-join the whole log.
       ids := array(select (e->>'id')::uuid from jsonb_array_elements(batch) as e);
       stored := array(select e.id from events e where e.id = any(ids));
 
-      select e.position, e.recorded_at into head, last_recorded
-        from events e order by e.position desc limit 1;
-      head := coalesce(head, 0);
-      -- Millisecond precision, so the recordedAt a client reads back is a valid knownAt for it;
-      -- never earlier than the last event, so recording order and position order agree.
-      recorded := greatest(date_trunc('milliseconds', clock_timestamp()), last_recorded);
+      head := coalesce((select e.position from events e order by e.position desc limit 1), 0);
 
       if cardinality(stored) > 0 then
         select b.idx, b.id into clash
