@@ -77,14 +77,14 @@ async function unlockedCopy(handle: DatabaseHandle, schema: string, f: AppendFun
   copy =
     f.name === 'mt_append_events'
       ? copy
-          .replace(/^(\s*)(get diagnostics answered = row_count;)$/m, `$1$2\n$1${pause}`)
+          .replace(/^(\s*)(get diagnostics answered = row_count;)$/gm, `$1$2\n$1${pause}`)
           .replace(/^(\s*)return query(\n\s*select array_position)/m, `$1${pause}\n$1return query$2`)
       : copy.replace(/^(\s*)(from inserted i join numbered m on m\.id = i\.id\) as g;)$/m, `$1$2\n$1${pause}`)
   const pauses = copy.split(pause).length - 1
   const derived =
     copy.includes(`${schema}.${f.name}(`) &&
     (f.name === 'mt_append_events'
-      ? pauses === 2
+      ? pauses === 3
       : pauses === 1 && copy.includes(' from mt_append_events(batch)'))
   if (!derived) throw new Error(`could not derive the unlocked copy of ${f.name}`)
   return copy

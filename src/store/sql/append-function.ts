@@ -44,7 +44,7 @@ export const appendFunction = `
       recorded timestamptz;
       clash record;
       size integer := jsonb_array_length(batch);
-      answered integer;
+      answered integer := 0;
     begin
       perform pg_advisory_xact_lock(7388460240563250001);
 
@@ -54,50 +54,64 @@ export const appendFunction = `
                            (select e.recorded_at from events e order by e.position desc limit 1));
 
       -- The common case in one statement: no id of the batch stored, and every expectedVersion
-      -- met (the insert is conditional on it, so a refusal inserts nothing). A lone event is not
-      -- looked up first: "on conflict (id) do nothing" skips it if its id is stored. A larger
-      -- batch is, since a stored id changes the versions of the events after it.
-      if size > 1 then
+      -- met (the insert is conditional on it, so a refusal inserts nothing), answered from its
+      -- RETURNING. A lone event is not looked up by id first: "on conflict (id) do nothing" skips
+      -- it if it is stored. A larger batch is, since a stored id in it shifts the versions of the
+      -- new events of its subject after it.
+      if size = 1 then
+        return query
+          insert into events (id, type, schema_version, subject, version, occurred_at, precision,
+                              effective_from, recorded_at, data, source)
+          select b.id, b.type, b.schema_version, b.subject, v.version, b.occurred_at, b.precision,
+                 b.effective_from, recorded, b.data, b.source
+            from jsonb_to_record(batch->0) as b(id uuid, type text, schema_version int, subject text,
+                                                occurred_at text, precision text, effective_from timestamptz,
+                                                data jsonb, source jsonb, expected_version int),
+                 lateral (select coalesce(max(e.version), 0) + 1 as version
+                            from events e where e.subject = b.subject) as v
+           where b.expected_version is null or b.expected_version = v.version - 1
+          on conflict (id) do nothing
+          returning 0, true, events.position, events.version, events.effective_from, events.recorded_at;
+        get diagnostics answered = row_count;
+      elsif size > 1 then
         ids := array(select (e->>'id')::uuid from jsonb_array_elements(batch) as e);
         stored := array(select e.id from events e where e.id = any(ids));
-      end if;
-      if size = 1 or cardinality(stored) = 0 then
-        return query
-          with numbered as (
-            select b.*,
-                   coalesce((select max(e.version) from events e where e.subject = b.subject), 0)
-                     + row_number() over (partition by b.subject order by b.idx) as version
-              from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, schema_version int, subject text,
-                                                  occurred_at text, precision text, effective_from timestamptz,
-                                                  data jsonb, source jsonb, expected_version int)
-          ), refused as (
-            select from numbered n
-             where n.expected_version is not null and n.expected_version <> n.version - 1
-             limit 1
-          ), inserted as (
-            insert into events (id, type, schema_version, subject, version, occurred_at, precision,
-                                effective_from, recorded_at, data, source)
-            select n.id, n.type, n.schema_version, n.subject, n.version, n.occurred_at, n.precision,
-                   n.effective_from, recorded, n.data, n.source
-              from numbered n
-             where not exists (select from refused)
-             order by n.idx
-            on conflict (id) do nothing
-            returning events.id, events.position, events.version, events.effective_from, events.recorded_at
-          )
-          select n.idx, true, i.position, i.version, i.effective_from, i.recorded_at
-            from inserted i join numbered n on n.id = i.id
-           order by n.idx;
-        get diagnostics answered = row_count;
-        if answered = size then
-          return;
-        elsif answered > 0 then
-          raise exception 'mt_append_events stored part of a batch whose ids it found new';
+        if cardinality(stored) = 0 then
+          return query
+            with numbered as (
+              select b.*,
+                     coalesce((select max(e.version) from events e where e.subject = b.subject), 0)
+                       + row_number() over (partition by b.subject order by b.idx) as version
+                from jsonb_to_recordset(batch) as b(idx int, id uuid, type text, schema_version int, subject text,
+                                                    occurred_at text, precision text, effective_from timestamptz,
+                                                    data jsonb, source jsonb, expected_version int)
+            ), refused as (
+              select from numbered n
+               where n.expected_version is not null and n.expected_version <> n.version - 1
+               limit 1
+            ), inserted as (
+              insert into events (id, type, schema_version, subject, version, occurred_at, precision,
+                                  effective_from, recorded_at, data, source)
+              select n.id, n.type, n.schema_version, n.subject, n.version, n.occurred_at, n.precision,
+                     n.effective_from, recorded, n.data, n.source
+                from numbered n
+               where not exists (select from refused)
+               order by n.idx
+              returning events.id, events.position, events.version, events.effective_from, events.recorded_at
+            )
+            select n.idx, true, i.position, i.version, i.effective_from, i.recorded_at
+              from inserted i join numbered n on n.id = i.id
+             order by n.idx;
+          get diagnostics answered = row_count;
         end if;
       end if;
+      if answered > 0 then
+        return;
+      end if;
 
-      -- Otherwise (an id already stored, or an expectedVersion refused) nothing is stored yet,
-      -- and the batch goes the long way, which tells a re-post from a clash and names a refusal.
+      -- Otherwise (an id already stored, an expectedVersion refused, or no event at all) nothing
+      -- is stored yet, and the batch goes the long way, which tells a re-post from a clash and
+      -- names a refusal.
       -- Events are looked up by id through "= any(array)", never by joining the unnested batch:
       -- the planner cannot estimate a JSON batch's size and would hash-join the whole log.
       ids := array(select (e->>'id')::uuid from jsonb_array_elements(batch) as e);
