@@ -47,7 +47,7 @@ function toBatchRow(input: EventInput, idx: number, catalogue: Catalogue, market
     subject: input.subject,
     occurred_at: input.occurredAt,
     precision: occurred.precision,
-    effective_from: occurred.start.toUTC().toISO(),
+    effective_from: occurred.start.toJSDate().toISOString(),
     data: input.data,
     source: input.source ?? null,
     expected_version: input.expectedVersion ?? null,
