@@ -36,17 +36,6 @@ export function isStatementTimeout(error: unknown): boolean {
   return code === '57014' && typeof message === 'string' && message.includes('statement timeout')
 }
 
-/** The pool behind each handle's Kysely instance, for the few statements sent as `pg` itself sends them. */
-const pools = new WeakMap<Kysely<Database>, pg.Pool>()
-
-/**
- * The `pg` pool behind `db`, when `db` is a handle's own (not a transaction): for statements
- * prepared by name, which Kysely cannot send. Undefined for any other Kysely instance.
- */
-export function poolOf(db: Kysely<Database>): pg.Pool | undefined {
-  return pools.get(db)
-}
-
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
@@ -68,7 +57,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  pools.set(db, pool)
   return {
     db,
     pool,

@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely'
-import { poolOf } from '../../db/connect.js'
 import type { Database } from '../../db/schema.js'
 import { ConcurrencyError, IdConflict } from '../../errors.js'
 import type { BatchRow } from '../batch.js'
@@ -20,30 +19,13 @@ export interface AppendedRow {
  */
 export async function appendBatch(db: Kysely<Database>, batch: readonly BatchRow[]): Promise<AppendedRow[]> {
   try {
-    return await callAppend<AppendedRow>(db, 'mt_append_events', JSON.stringify(batch))
+    const { rows } = await sql<AppendedRow>`
+      select * from mt_append_events(${JSON.stringify(batch)}::jsonb)
+    `.execute(db)
+    return rows
   } catch (error) {
     throw translateAppendError(error)
   }
-}
-
-/**
- * `select * from <fn>($1::jsonb)`, prepared by name on each connection of the handle's pool, so
- * PostgreSQL parses and plans it once per connection rather than per append, and without
- * Kysely's compilation: together about a quarter of a lone append's time. Through Kysely for a
- * Kysely instance that is not a handle's own.
- */
-async function callAppend<Row>(
-  db: Kysely<Database>,
-  fn: 'mt_append_events' | 'mt_append_group',
-  json: string,
-): Promise<Row[]> {
-  const pool = poolOf(db)
-  if (!pool) {
-    const { rows } = await sql<Row>`select * from ${sql.id(fn)}(${json}::jsonb)`.execute(db)
-    return rows
-  }
-  const { rows } = await pool.query({ name: fn, text: `select * from ${fn}($1::jsonb)`, values: [json] })
-  return rows as Row[]
 }
 
 /** One request's part of a group's answer: its rows, or the error that refused it alone. */
@@ -65,7 +47,9 @@ export async function appendGroup(
   db: Kysely<Database>,
   batches: ReadonlyArray<readonly BatchRow[]>,
 ): Promise<GroupAnswer[]> {
-  const rows = await callAppend<GroupRow>(db, 'mt_append_group', JSON.stringify(batches))
+  const { rows } = await sql<GroupRow>`
+    select * from mt_append_group(${JSON.stringify(batches)}::jsonb)
+  `.execute(db)
   const answers = batches.map(() => [] as AppendedRow[])
   const refusals = new Map<number, unknown>()
   for (const row of rows) {
