@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Slug, Slugs, Text } from '../src/catalogue/fields.js'
+import { Slug, Slugs, Status, Text } from '../src/catalogue/fields.js'
 import { listOf } from './wording.js'
 
 export const allianceFormed = defineEventType({
@@ -15,6 +15,7 @@ export const allianceFormed = defineEventType({
       conveners: Type.Array(Slug, { minItems: 1, maxItems: 50, uniqueItems: true }),
       members: Slugs,
       summary: Type.Optional(Text(2000)),
+      status: Status(),
     },
     { additionalProperties: false },
   ),

@@ -8,6 +8,7 @@ export const entityRegistered = defineEventType({
   type: 'entity.registered',
   subject: 'the entity',
   namesEntity: true,
+  reference: true,
   description:
     'An entity of the market exists: a company, product, alliance, investor, institution or market.',
   schema: Type.Object(

@@ -7,12 +7,15 @@ import { eventRetracted } from './event-retracted.js'
 import { fundingRoundClosed } from './funding-round-closed.js'
 import { metricReported } from './metric-reported.js'
 import { partnershipAnnounced } from './partnership-announced.js'
+import { policyAnnounced } from './policy-announced.js'
 import { priceChanged } from './price-changed.js'
 import { productLaunched } from './product-launched.js'
 import { productUpdated } from './product-updated.js'
+import { relationEnded } from './relation-ended.js'
+import { relationEstablished } from './relation-established.js'
 import { stakeAcquired } from './stake-acquired.js'
 
-/** Catalogue v1: every type of fact the service accepts. A new type is one file plus one line here. */
+/** Catalogue v1.1: every type of fact the service accepts. A new type is one file plus one line here. */
 export const catalogue = new Catalogue([
   entityRegistered,
   productLaunched,
@@ -25,6 +28,9 @@ export const catalogue = new Catalogue([
   fundingRoundClosed,
   stakeAcquired,
   metricReported,
+  relationEstablished,
+  relationEnded,
+  policyAnnounced,
   eventRetracted,
 ])
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Slug, Text } from '../src/catalogue/fields.js'
+import { Slug, Status, Text } from '../src/catalogue/fields.js'
 import { listOf } from './wording.js'
 
 export const partnershipAnnounced = defineEventType({
@@ -13,6 +13,7 @@ export const partnershipAnnounced = defineEventType({
       name: Type.Optional(Text(200)),
       localName: Type.Optional(Text(200)),
       summary: Text(2000),
+      status: Status(),
     },
     { additionalProperties: false },
   ),

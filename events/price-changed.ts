@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { percentChange } from '../src/catalogue/decimal.js'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Currency, LiteralUnion, NonNegativeDecimal, Text } from '../src/catalogue/fields.js'
+import { Currency, LiteralUnion, NonNegativeDecimal, Status, Text } from '../src/catalogue/fields.js'
 import { signedPercent } from './wording.js'
 
 export const priceComponents = ['input', 'output', 'total', 'flat'] as const
@@ -18,6 +18,7 @@ export const priceChanged = defineEventType({
       currency: Currency,
       unit: Text(50, 'What the amount buys, e.g. "1K tokens"'),
       previousAmount: Type.Optional(NonNegativeDecimal),
+      status: Status(),
     },
     { additionalProperties: false },
   ),

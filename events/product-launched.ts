@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { LiteralUnion, Slug, Text } from '../src/catalogue/fields.js'
+import { LiteralUnion, Slug, Status, Text } from '../src/catalogue/fields.js'
 
 export const productCategories = [
   'llm',
@@ -25,6 +25,7 @@ export const productLaunched = defineEventType({
       localName: Type.Optional(Text(200)),
       category: LiteralUnion(productCategories),
       summary: Type.Optional(Text(2000)),
+      status: Status(),
     },
     { additionalProperties: false },
   ),

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
-import { Text } from '../src/catalogue/fields.js'
+import { Status, Text } from '../src/catalogue/fields.js'
 import { groupDigits } from './wording.js'
 
 const Tokens = Type.Integer({ minimum: 1, maximum: 1_000_000_000_000 })
@@ -16,6 +16,7 @@ export const productUpdated = defineEventType({
       /** The window before this update, when the source gives it (like a price's previousAmount). */
       previousContextWindowTokens: Type.Optional(Tokens),
       features: Type.Optional(Type.Array(Text(200), { maxItems: 100 })),
+      status: Status(),
     },
     { additionalProperties: false },
   ),

@@ -1,4 +1,5 @@
 import type { EventType, NameLookup, RecordedEvent } from './event-type.js'
+import { type FactStatus, factStatuses } from './fields.js'
 
 export class UnknownEventType extends Error {}
 
@@ -35,9 +36,17 @@ export class Catalogue<Types extends EventType = EventType> {
     return current
   }
 
+  /** The types that are reference data (`EventType.reference`), in catalogue order. */
+  referenceTypes(): Types['type'][] {
+    return this.types.filter((t) => t.reference).map((t) => t.type)
+  }
+
+  /** A one-line summary; a planned or announced fact says so first ("Planned: …"). */
   summary(event: RecordedEvent, names: NameLookup): string {
     const eventType = this.byName.get(event.type)
-    return eventType ? eventType.summary(event as never, names) : `${event.type} ${event.subject}`
+    const text = eventType ? eventType.summary(event as never, names) : `${event.type} ${event.subject}`
+    const status = statusOf(event)
+    return status ? `${status === 'planned' ? 'Planned' : 'Announced'}: ${text}` : text
   }
 
   /** The catalogue's type names matched by `pattern` (`price.*`, `*`, or an exact name). */
@@ -49,4 +58,10 @@ export class Catalogue<Types extends EventType = EventType> {
     }
     return this.byName.has(pattern) ? [pattern] : []
   }
+}
+
+/** A fact's `status` (planned, announced), or undefined when it is in effect. */
+export function statusOf(event: { readonly data: unknown }): FactStatus | undefined {
+  const status = (event.data as { status?: unknown } | null)?.status
+  return factStatuses.find((value) => value === status)
 }

@@ -51,17 +51,23 @@ export interface EventType<Name extends string = string, Schema extends TSchema 
    * these. A retraction is not one, though retracting one of these changes names.
    */
   readonly namesEntity: boolean
+  /**
+   * Reference data (who exists), not a fact of the market's history: the timeline leaves it out
+   * unless it is asked for.
+   */
+  readonly reference: boolean
   summary(event: RecordedEvent<Static<Schema>>, names: NameLookup): string
 }
 
 export function defineEventType<const Name extends string, Schema extends TSchema>(
-  definition: Omit<EventType<Name, Schema>, 'schemaVersion' | 'upcasters' | 'namesEntity'> & {
+  definition: Omit<EventType<Name, Schema>, 'schemaVersion' | 'upcasters' | 'namesEntity' | 'reference'> & {
     readonly schemaVersion?: number
     readonly upcasters?: Readonly<Record<number, Upcaster>>
     readonly namesEntity?: boolean
+    readonly reference?: boolean
   },
 ): EventType<Name, Schema> {
-  return { schemaVersion: 1, upcasters: {}, namesEntity: false, ...definition }
+  return { schemaVersion: 1, upcasters: {}, namesEntity: false, reference: false, ...definition }
 }
 
 /**

@@ -78,12 +78,33 @@ export const Source = Type.Object(
   { additionalProperties: false, description: 'Where the fact comes from.' },
 )
 
+/**
+ * How far a fact is from being in effect: `planned` (intended, 计划), `announced` (made public, not
+ * yet in effect). Absent, the fact is in effect from its `occurredAt`. Neither ever changes an
+ * in-effect answer; both are shown as such wherever the fact appears.
+ */
+export const factStatuses = ['planned', 'announced'] as const
+
+export type FactStatus = (typeof factStatuses)[number]
+
 type LiteralsOf<Values extends readonly string[]> = { -readonly [K in keyof Values]: TLiteral<Values[K]> }
 
 /**
  * One of `values`: a union of literals. The cast keeps the tuple's literal types, which a mapped
  * array loses, so that the type's data reads as `'input' | 'output' | …`.
  */
+/** The optional `status` of a fact that can be planned or announced before it takes effect. */
+export const Status = () =>
+  Type.Optional(
+    Type.Union(
+      factStatuses.map((value) => Type.Literal(value)),
+      {
+        description:
+          'planned (intended, not in effect) or announced (made public, not yet in effect); absent: in effect. Such a fact never changes an in-effect answer.',
+      },
+    ) as TUnion<LiteralsOf<typeof factStatuses>>,
+  )
+
 export function LiteralUnion<const Values extends readonly string[]>(
   values: Values,
 ): TUnion<LiteralsOf<Values>> {

@@ -46,7 +46,7 @@ describe('operations', () => {
       (b: { $ref: string }) => doc.components.schemas[b.$ref.replace('#/components/schemas/', '')].title,
     )
     expect(branches).toContain('price.changed')
-    expect(branches).toHaveLength(12)
+    expect(branches).toHaveLength(15)
     expect(discriminator.mapping['price.changed']).toBe('#/components/schemas/PriceChangedInput')
     const params = doc.paths['/v1/events'].get.parameters.map((p: { name: string }) => p.name)
     expect(params).toEqual(expect.arrayContaining(['after', 'limit', 'type', 'subject', 'from', 'to']))

@@ -115,13 +115,56 @@ describe('one-line summaries', () => {
       }),
       'qianfan enterprise customers: 105,000 for 2024-05',
     ],
+    [
+      event('relation.established', 'qwen-long', {
+        to: 'alibaba-cloud',
+        kind: 'part-of',
+        summary: 'in the Qwen family',
+      }),
+      'Qwen-Long is part of Alibaba Cloud: in the Qwen family',
+    ],
+    [
+      event('relation.ended', 'tencent', { to: 'baichuan', kind: 'invests-in' }),
+      'Tencent no longer invests in Baichuan',
+    ],
+    [
+      event('relation.ended', 'qwen-long', { to: 'alibaba-cloud', kind: 'built-on', reason: 'moved' }),
+      'Qwen-Long is no longer built on Alibaba Cloud: moved',
+    ],
+    [
+      event('policy.announced', 'china-ev100', {
+        name: 'AI+ action',
+        localName: '人工智能+',
+        summary: 'launched',
+      }),
+      'China EV100 announced AI+ action (人工智能+): launched',
+    ],
+    [
+      event('product.updated', 'hunyuan-lite', {
+        summary: 'window to be raised',
+        contextWindowTokens: 256000,
+        previousContextWindowTokens: 4000,
+        status: 'planned',
+      }),
+      'Planned: hunyuan-lite updated: window to be raised (context window 4,000 → 256,000 tokens)',
+    ],
+    [
+      event('price.changed', 'ernie-speed', {
+        component: 'total',
+        amount: '0',
+        currency: 'CNY',
+        unit: '1K tokens',
+        status: 'announced',
+      }),
+      'Announced: Baidu set ERNIE Speed total price to 0 CNY/1K tokens (free)',
+    ],
   ])('%#: %s', (recorded, expected) => {
     expect(catalogue.summary(recorded, names)).toBe(expected)
   })
 
   it('every catalogue type has a summary that names its subject or data', () => {
     for (const eventType of catalogue.types) expect(typeof eventType.summary).toBe('function')
-    expect(catalogue.types.map((t) => t.type)).toHaveLength(12)
+    expect(catalogue.types.map((t) => t.type)).toHaveLength(15)
   })
 })
 

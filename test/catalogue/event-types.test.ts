@@ -13,6 +13,7 @@ interface EventTypeAnswer {
   readonly description: string
   readonly schemaVersion: number
   readonly namesEntity: boolean
+  readonly reference: boolean
 }
 
 const eventTypes = async (): Promise<EventTypeAnswer[]> => {
@@ -35,6 +36,9 @@ describe('the catalogue of event types', () => {
       'funding.round_closed',
       'stake.acquired',
       'metric.reported',
+      'relation.established',
+      'relation.ended',
+      'policy.announced',
       'event.retracted',
     ])
   })
@@ -47,7 +51,13 @@ describe('the catalogue of event types', () => {
       description: expect.stringContaining('A price of a product took a new value'),
       schemaVersion: 1,
       namesEntity: false,
+      reference: false,
     })
+  })
+
+  it('marks the registrations, and nothing else, as reference data', async () => {
+    const reference = (await eventTypes()).filter((e) => e.reference).map((e) => e.type)
+    expect(reference).toEqual(['entity.registered'])
   })
 
   it('marks the registrations, launches and formations as the facts that name an entity', async () => {
@@ -58,6 +68,6 @@ describe('the catalogue of event types', () => {
   it('answers a reader without a key while reads are public', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/event-types' })
     expect(res.statusCode).toBe(200)
-    expect(res.json().eventTypes).toHaveLength(12)
+    expect(res.json().eventTypes).toHaveLength(15)
   })
 })

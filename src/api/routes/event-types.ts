@@ -22,6 +22,10 @@ const EventTypeSchema = Type.Object(
       description:
         'Its events register or rename an entity: names everywhere come from them. A retraction of one changes names too.',
     }),
+    reference: Type.Boolean({
+      description:
+        "Its events are reference data (who exists), not the market's history: the timeline leaves them out unless `kind=reference` or `kind=all` is asked.",
+    }),
   },
   { additionalProperties: false },
 )
@@ -31,8 +35,8 @@ const EventTypeList = Type.Object({ eventTypes: Type.Array(EventTypeSchema) })
 type EventTypeAnswer = Static<typeof EventTypeSchema>
 
 function eventTypeAnswer(eventType: EventType): EventTypeAnswer {
-  const { type, subject, description, schemaVersion, namesEntity } = eventType
-  return { type, subject, description, schemaVersion, namesEntity }
+  const { type, subject, description, schemaVersion, namesEntity, reference } = eventType
+  return { type, subject, description, schemaVersion, namesEntity, reference }
 }
 
 /** The vocabulary itself: every event type the service accepts, in catalogue order. */
