@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { catalogue } from '../events/index.js'
+import { statusOf } from '../src/catalogue/catalogue.js'
 import { percentChange } from '../src/catalogue/decimal.js'
 import { byEffectiveTime, defineReport, isoOf, type ReportTable } from '../src/reports/report.js'
 import { type EntityNames, evolveNames, nameOf } from './entity-names.js'
@@ -10,7 +11,7 @@ import type { MarketEntry } from './market-entry.js'
  * valid-time order, with the price before it and the change in percent. The price before is
  * the change's own previousAmount when it gives one (as the price-list read model prefers it),
  * else the price of the change before it for the same product and component — which may lie
- * before `from`.
+ * before `from`. A planned or announced change is none of these.
  */
 
 const NullableString = Type.Union([Type.String(), Type.Null()])
@@ -81,7 +82,8 @@ export function evolvePriceChanges(state: PriceChangesState, event: MarketEntry)
     evolveNames(state.names, event)
     return state
   }
-  if (event.effectiveAt > state.to) return state
+  // A planned or announced change took no effect: no row, and no price before a later one.
+  if (event.effectiveAt > state.to || statusOf(event)) return state
   const d = event.data
   const change: Change = {
     effectiveAt: event.effectiveAt,

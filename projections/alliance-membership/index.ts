@@ -1,11 +1,13 @@
 import type { MarketEvent } from '../../events/index.js'
+import { statusOf } from '../../src/catalogue/catalogue.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { allianceQueries } from './queries.js'
 
 /**
  * Alliances and who is in them, as change points: the formation (name, conveners) from
- * alliance.formed, and one membership change per founding member, join or departure.
+ * alliance.formed, and one membership change per founding member, join or departure. A planned
+ * or announced formation forms nothing: it is left out, founding members and all.
  */
 export interface AllianceRow extends ChangePoint {
   alliance: string
@@ -53,7 +55,7 @@ export const allianceMembershipProjection = defineProjection<Tables, MarketEvent
 })
 
 export function allianceRowsOf(event: MarketEvent): AllianceRow[] {
-  if (event.type !== 'alliance.formed') return []
+  if (event.type !== 'alliance.formed' || statusOf(event)) return []
   const d = event.data
   return [
     {
@@ -77,6 +79,7 @@ export function membershipChangesOf(event: MarketEvent): MembershipChangeRow[] {
   })
   switch (event.type) {
     case 'alliance.formed':
+      if (statusOf(event)) return []
       return event.data.members.map((member) => change(member, 'joined'))
     case 'alliance.member_joined':
       return [change(event.data.member, 'joined')]

@@ -1,4 +1,5 @@
 import type { MarketEvent } from '../../events/index.js'
+import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { getCompanyProfile } from './queries.js'
@@ -32,6 +33,8 @@ export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
 
 export function companyProductRowsOf(event: MarketEvent): CompanyProductRow[] {
   if (event.type !== 'product.launched' && event.type !== 'entity.registered') return []
+  // A planned launch is no product of the company yet: it is one of its plans.
+  if (statusOf(event)) return []
   const d = event.data
   const row = (company: string, launchedAt: string | null): CompanyProductRow => ({
     company,
@@ -62,7 +65,7 @@ export function companyRelationRowsOf(event: MarketEvent): CompanyRelationRow[] 
     ...pointOf(event),
     ...extra,
   })
-  if (event.type === 'partnership.announced') {
+  if (event.type === 'partnership.announced' && !statusOf(event)) {
     const d = event.data
     const extra = { parties: d.parties, name: d.name ?? null, summary: d.summary }
     return d.parties.map((party) => row(party, 'partnership', extra))

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { catalogue, type MarketEvent, type MarketEventOf } from '../../events/index.js'
+import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { priceListQueries } from './queries.js'
@@ -17,7 +18,9 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
   eventTypes: ['price.changed'],
   indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
   async apply(db, events) {
-    const points = events.flatMap((e) => (e.type === 'price.changed' ? [pricePointOf(e)] : []))
+    const points = events.flatMap((e) =>
+      e.type === 'price.changed' && !statusOf(e) ? [pricePointOf(e)] : [],
+    )
     await insertRows(db, 'price_points', points)
     if (points.length) {
       const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
@@ -30,6 +33,8 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
   },
   // The same rows as `apply`, taken from the log inside PostgreSQL: 60 % of the log never has to
   // pass through Node. price.changed is at its first schema version, so its data needs no upcast.
+  // A planned or announced change is no price, nor is its previousAmount: it is left out, as by
+  // `apply` (the catalogue accepts no other status than those two, so any status will do).
   async applyFromLog(db, { after, upTo }) {
     const { rows } = await sql<{ applied: number }>`
       with points as (
@@ -39,7 +44,8 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
                e.data->>'previousAmount', e.occurred_at, e.precision, e.effective_from, e.recorded_at, null,
                e.position, e.id
           from public.events e
-         where e.type = 'price.changed' and e.position > ${after} and e.position <= ${upTo}
+         where e.type = 'price.changed' and e.data->>'status' is null
+           and e.position > ${after} and e.position <= ${upTo}
          order by e.position
         returning product, component
       ), keys as (

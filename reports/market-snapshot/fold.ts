@@ -1,3 +1,4 @@
+import { statusOf } from '../../src/catalogue/catalogue.js'
 import { type EntityNames, entityNameOf } from '../entity-names.js'
 import type { MarketEntry } from '../market-entry.js'
 import { type Alliances, alliancesOf, formAlliance, joinAlliance, leaveAlliance } from './alliances.js'
@@ -29,14 +30,18 @@ export function initialSnapshot(asOf: number): SnapshotState {
   }
 }
 
-/** Names count whatever their valid time; every other fact only once it is in effect at asOf. */
+/**
+ * Names count whatever their valid time, a planned launch's too (a name is a name); every other
+ * fact only once it is in effect at asOf, and a planned or announced one never.
+ */
 export function evolveSnapshot(state: SnapshotState, event: MarketEntry): SnapshotState {
   const inEffect = event.effectiveAt <= state.asOf
   const entity = entityNameOf(event)
   if (entity) {
     state.names.set(event.subject, entity)
-    if (inEffect && entity.kind === 'product') state.productsInEffect.add(event.subject)
+    if (inEffect && entity.kind === 'product' && !statusOf(event)) state.productsInEffect.add(event.subject)
   }
+  if (statusOf(event)) return state
   switch (event.type) {
     case 'price.changed':
       changePrice(state.prices, event, inEffect)

@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from '../support/app.js'
 
 /**
  * Property: for any history of price changes — back-dated, tied on dates, with previousAmount,
- * retracted — delivered in any cut of batches, the price list read model answers every
+ * planned or announced, retracted — delivered in any cut of batches, the price list read model answers every
  * (asOf, knownAt) exactly as a direct reading of the log does.
  */
 let t: TestApp
@@ -28,6 +28,7 @@ type Step =
       date: string
       amount: string
       previous?: string
+      status?: 'planned' | 'announced'
     }
   | { kind: 'retract'; target: number }
 
@@ -43,6 +44,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       date: fc.constantFrom(...dates),
       amount: fc.constantFrom(...amounts),
       previous: fc.option(fc.constantFrom(...amounts), { nil: undefined }),
+      status: fc.constantFrom(undefined, undefined, undefined, 'planned' as const, 'announced' as const),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retract' as const), target: fc.nat(30) }) },
@@ -50,7 +52,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 let run = 0
 
-/** The answer read straight from the log, per the documented rules. */
+/** The answer read straight from the log, per the documented rules: a planned change is no price. */
 function expected(events: RecordedEvent[], product: string, asOf: Date, knownAt: Date) {
   const known = events.filter((e) => new Date(e.recordedAt) <= knownAt)
   const retracted = new Set(
@@ -61,7 +63,11 @@ function expected(events: RecordedEvent[], product: string, asOf: Date, knownAt:
       .map(({ target }) => target?.id),
   )
   const changes = known.filter(
-    (e) => e.type === 'price.changed' && e.subject === product && !retracted.has(e.id),
+    (e) =>
+      e.type === 'price.changed' &&
+      e.subject === product &&
+      !retracted.has(e.id) &&
+      (e.data as { status?: string }).status === undefined,
   )
   const byKey = (a: RecordedEvent, b: RecordedEvent) =>
     a.effectiveFrom === b.effectiveFrom ? a.position - b.position : a.effectiveFrom < b.effectiveFrom ? -1 : 1
@@ -115,6 +121,7 @@ describe('the price list read model', () => {
                   currency: 'CNY',
                   unit: '1K tokens',
                   ...(s.previous ? { previousAmount: s.previous } : {}),
+                  ...(s.status ? { status: s.status } : {}),
                 },
               })
             } else {

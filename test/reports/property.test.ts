@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from '../support/app.js'
 
 /**
  * Property: for any history — back-dated facts, renames, retractions (of retractions too),
- * alliances formed, joined and left, funding rounds — cut into any batches, and any asOf and
+ * alliances formed, joined and left, funding rounds, planned or announced launches, price changes
+ * and formations — cut into any batches, and any asOf and
  * knownAt, the market-snapshot report (a replay of the log) and the read models (built by the
  * background projections) give the same prices, alliances, members, funding and valuations.
  */
@@ -22,13 +23,31 @@ const dates = ['2023', '2023-06', '2024-01', '2024-02-10', '2024-02', '2024-03-1
 const asOfs = ['2022-12', ...dates, '2024-12']
 const amounts = ['0', '0.02', '0.0005', '1', '7.5']
 const values = ['1000000', '250000000.5', '0', '30000000']
+type Status = 'planned' | 'announced'
+const status = fc.constantFrom<Status | undefined>(undefined, undefined, undefined, 'planned', 'announced')
 const few = (max: number) => fc.uniqueArray(fc.integer({ min: 0, max }), { maxLength: 3 })
 
 type Step =
   | { kind: 'company'; company: number; name: string }
-  | { kind: 'product'; product: number; company: number; launched: boolean; name: string }
-  | { kind: 'price'; product: number; component: string; date: string; amount: string; previous?: string }
-  | { kind: 'formed'; alliance: number; date: string; conveners: number[]; members: number[]; name: string }
+  | { kind: 'product'; product: number; company: number; launched: boolean; name: string; status?: Status }
+  | {
+      kind: 'price'
+      product: number
+      component: string
+      date: string
+      amount: string
+      previous?: string
+      status?: Status
+    }
+  | {
+      kind: 'formed'
+      alliance: number
+      date: string
+      conveners: number[]
+      members: number[]
+      name: string
+      status?: Status
+    }
   | { kind: 'joined' | 'left'; alliance: number; member: number; date: string }
   | {
       kind: 'round'
@@ -57,6 +76,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       company: fc.nat(2),
       launched: fc.boolean(),
       name: fc.constantFrom('X', 'Y'),
+      status,
     }),
   },
   {
@@ -68,6 +88,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       date: fc.constantFrom(...dates),
       amount: fc.constantFrom(...amounts),
       previous: fc.option(fc.constantFrom(...amounts), { nil: undefined }),
+      status,
     }),
   },
   {
@@ -79,6 +100,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       conveners: few(2).filter((c) => c.length > 0),
       members: few(2),
       name: fc.constantFrom('First', 'Second'),
+      status,
     }),
   },
   {
@@ -141,7 +163,12 @@ function eventOf(
             type: 'product.launched',
             subject: u.product(s.product),
             occurredAt: '2023-06',
-            data: { company: u.company(s.company), name: `Model ${s.name}`, category: 'llm' },
+            data: {
+              company: u.company(s.company),
+              name: `Model ${s.name}`,
+              category: 'llm',
+              ...(s.status ? { status: s.status } : {}),
+            },
           }
         : {
             type: 'entity.registered',
@@ -160,6 +187,7 @@ function eventOf(
           currency: 'CNY',
           unit: '1K tokens',
           ...(s.previous ? { previousAmount: s.previous } : {}),
+          ...(s.status ? { status: s.status } : {}),
         },
       }
     case 'formed':
@@ -171,6 +199,7 @@ function eventOf(
           name: `${s.name} Alliance`,
           conveners: s.conveners.map(u.company),
           members: s.members.map(u.company),
+          ...(s.status ? { status: s.status } : {}),
         },
       }
     case 'joined':

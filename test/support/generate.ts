@@ -22,7 +22,8 @@ function idOf(seed: number, n: number): string {
 /**
  * A market history that looks like the real thing: companies with products, price changes
  * (some back-dated, some with previousAmount), alliances with joins and leaves, funding
- * rounds, partnerships, metrics, and retractions of earlier events.
+ * rounds, partnerships, metrics, and retractions of earlier events. A few price changes,
+ * partnerships, product updates and one alliance's formation are planned or announced.
  */
 export function* generateHistory(
   seed: number,
@@ -73,6 +74,7 @@ export function* generateHistory(
       '2020',
     )
   }
+  const status = () => (rnd() < 0.5 ? 'planned' : 'announced')
   for (const a of alliances) {
     if (n >= count) return
     yield make(
@@ -82,6 +84,7 @@ export function* generateHistory(
         name: `Alliance ${a.slice(9)}`,
         conveners: [pick(companies)],
         members: [pick(companies), pick(companies)].filter((m, i, all) => all.indexOf(m) === i),
+        ...(a === alliances.at(-1) ? { status: status() } : {}),
       },
       '2021',
     )
@@ -98,6 +101,7 @@ export function* generateHistory(
         unit: '1K tokens',
       }
       if (rnd() < 0.3) data.previousAmount = (Math.floor(rnd() * 2000) / 10000).toString()
+      if (rnd() < 0.05) data.status = status()
       yield make('price.changed', p.slug, data)
     } else if (roll < 0.72) {
       yield make(rnd() < 0.7 ? 'alliance.member_joined' : 'alliance.member_left', pick(alliances), {
@@ -118,7 +122,12 @@ export function* generateHistory(
       yield make('funding.round_closed', pick(companies), data)
     } else if (roll < 0.85) {
       const [a, b] = [pick(companies), pick(companies)]
-      if (a !== b) yield make('partnership.announced', a, { parties: [a, b], summary: 'joint work' })
+      const planned = rnd() < 0.2 ? { status: status() } : {}
+      if (a !== b)
+        yield make('partnership.announced', a, { parties: [a, b], summary: 'joint work', ...planned })
+    } else if (roll < 0.86) {
+      const data = { summary: 'longer context', contextWindowTokens: 128_000 }
+      yield make('product.updated', pick(products).slug, rnd() < 0.5 ? { ...data, status: status() } : data)
     } else if (roll < 0.9) {
       const [a, b] = [pick(companies), pick(companies)]
       if (a !== b) yield make('stake.acquired', a, { company: b })
