@@ -2,12 +2,13 @@ import type { MarketEvent } from '../../events/index.js'
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { companyPlanRowsOf, companyPlansTable } from './plans.js'
 import { getCompanyProfile } from './queries.js'
 import type { CompanyProductRow, CompanyRelationRow, RelationKind, Tables } from './rows.js'
 
 export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
   name: 'company-profile',
-  description: "Companies' products, partnerships and stakes, as of any date",
+  description: "Companies' products, partnerships, stakes and plans, as of any date",
   tables: {
     company_products:
       changePointTable(`company text not null, product text not null, name text not null, local_name text,
@@ -15,18 +16,32 @@ export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
     company_relations:
       changePointTable(`company text not null, kind text not null, counterpart text, parties text[], name text,
       summary text`),
+    company_plans: changePointTable(companyPlansTable),
   },
-  eventTypes: ['product.launched', 'entity.registered', 'partnership.announced', 'stake.acquired'],
+  // product.updated, alliance.formed and relation.established only for their plans.
+  eventTypes: [
+    'product.launched',
+    'entity.registered',
+    'partnership.announced',
+    'stake.acquired',
+    'product.updated',
+    'alliance.formed',
+    'relation.established',
+  ],
   indexes: [
     'company_products (company)',
     'company_products (product, effective_from, position)',
     'company_products (event_id)',
     'company_relations (company, effective_from, position)',
     'company_relations (event_id)',
+    'company_plans (company)',
+    'company_plans (product)',
+    'company_plans (event_id)',
   ],
   async apply(db, events) {
     await insertRows(db, 'company_products', events.flatMap(companyProductRowsOf))
     await insertRows(db, 'company_relations', events.flatMap(companyRelationRowsOf))
+    await insertRows(db, 'company_plans', events.flatMap(companyPlanRowsOf))
   },
   queries: [getCompanyProfile],
 })

@@ -3,6 +3,7 @@ import { knownAt } from '../../src/projector/change-points.js'
 import { allianceMembershipsOf } from '../alliance-membership/read.js'
 import { entityKnownAt, entityName, entityNames } from '../entities.js'
 import { type FundingRound, fundingRounds } from '../funding.js'
+import { plansOf } from './plans.js'
 import type { RelationKind } from './rows.js'
 import type { CompanyProduct, CompanyProfile, LatestValuation, Partnership } from './schemas.js'
 
@@ -20,12 +21,13 @@ export async function companyProfileAsOf<DB>(
   db: Kysely<DB>,
   q: ProfileQuery,
 ): Promise<CompanyProfile | undefined> {
-  const [identity, products, relations, rounds, alliances] = await Promise.all([
+  const [identity, products, relations, rounds, alliances, plans] = await Promise.all([
     identityOf(db, q),
     productsOf(db, q),
     relationsOf(db, q),
     fundingRounds(db, q),
     allianceMembershipsOf(db, q),
+    plansOf(db, q),
   ])
   if (!identity.known) return undefined
   return {
@@ -38,6 +40,7 @@ export async function companyProfileAsOf<DB>(
     alliances,
     partnerships: relations.filter((r) => r.kind === 'partnership').map(partnershipOf),
     stakes: stakesOf(relations),
+    plans,
   }
 }
 
@@ -54,6 +57,7 @@ async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<Identity
       ent.name is not null
       or exists (select 1 from rm_company_profile.company_products p where p.company = ${q.company} and ${knownAt('p', at)})
       or exists (select 1 from rm_company_profile.company_relations r where r.company = ${q.company} and ${knownAt('r', at)})
+      or exists (select 1 from rm_company_profile.company_plans l where l.company = ${q.company} and ${knownAt('l', at)})
       or exists (select 1 from rm_funding.funding_rounds f where f.company = ${q.company} and ${knownAt('f', at)})
       or exists (
         select 1 from rm_alliance_membership.membership_changes m where m.member = ${q.company} and ${knownAt('m', at)}

@@ -1,4 +1,5 @@
 import type { ChangePoint } from '../../src/projector/change-points.js'
+import type { CompanyPlanRow } from './plans.js'
 
 /**
  * What a company owns and whom it deals with, as change points: its products (launched, or
@@ -31,4 +32,5 @@ export interface CompanyRelationRow extends ChangePoint {
 export interface Tables {
   company_products: CompanyProductRow
   company_relations: CompanyRelationRow
+  company_plans: CompanyPlanRow
 }

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { Instant, NullableInstant, NullableString } from '../../src/queries/answer-fields.js'
+import { Instant, NullableInstant, NullableString, PlanStatus } from '../../src/queries/answer-fields.js'
 import { AllianceMembershipSchema } from '../alliance-membership/schemas.js'
 import { FundingRoundSchema } from '../funding.js'
 
@@ -34,6 +34,19 @@ const PartnershipSchema = Type.Object({
 })
 export type Partnership = Static<typeof PartnershipSchema>
 
+const CompanyPlanSchema = Type.Object({
+  type: Type.String(),
+  subject: Type.String(),
+  status: PlanStatus,
+  occurredAt: Type.String({ description: 'When the plan was stated, as given' }),
+  effectiveFrom: Instant,
+  summary: Type.String({
+    description: 'One line, "Planned: …" or "Announced: …", with names as known at knownAt',
+  }),
+  eventId: Type.String({ format: 'uuid' }),
+})
+export type CompanyPlan = Static<typeof CompanyPlanSchema>
+
 export const CompanyProfileSchema = Type.Object({
   company: Type.String(),
   name: Type.String(),
@@ -50,6 +63,11 @@ export const CompanyProfileSchema = Type.Object({
     received: Type.Array(
       Type.Object({ investor: Type.String(), name: Type.String(), since: Instant, eventId: Type.String() }),
     ),
+  }),
+  plans: Type.Array(CompanyPlanSchema, {
+    description:
+      'Planned and announced facts about the company, its products, and relations from or to it, stated by ' +
+      'asOf (their effectiveFrom), as known at knownAt. None of them counts in the fields above.',
   }),
 })
 export type CompanyProfile = Static<typeof CompanyProfileSchema>

@@ -4,7 +4,7 @@ import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { priceListQueries } from './queries.js'
-import type { PricePoint, Tables } from './rows.js'
+import type { PricePlan, PricePoint, Tables } from './rows.js'
 
 export const priceListProjection = defineProjection<Tables, MarketEvent>({
   name: 'price-list',
@@ -14,14 +14,23 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
       changePointTable(`product text not null, component text not null, amount text not null, currency text not null,
       unit text not null, previous_amount text, occurred_at text not null, precision text not null`),
     price_keys: '(product text not null, component text not null, primary key (product, component))',
+    price_plans:
+      changePointTable(`product text not null, component text not null, amount text not null, currency text not null,
+      unit text not null, previous_amount text, occurred_at text not null, precision text not null,
+      status text not null`),
   },
   eventTypes: ['price.changed'],
-  indexes: ['price_points (product, component, effective_from, position)', 'price_points (event_id)'],
+  indexes: [
+    'price_points (product, component, effective_from, position)',
+    'price_points (event_id)',
+    'price_plans (product, effective_from, position)',
+    'price_plans (event_id)',
+  ],
   async apply(db, events) {
-    const points = events.flatMap((e) =>
-      e.type === 'price.changed' && !statusOf(e) ? [pricePointOf(e)] : [],
-    )
+    const changes = events.flatMap((e) => (e.type === 'price.changed' ? [e] : []))
+    const points = changes.flatMap((e) => (statusOf(e) ? [] : [pricePointOf(e)]))
     await insertRows(db, 'price_points', points)
+    await insertRows(db, 'price_plans', changes.flatMap(pricePlanOf))
     if (points.length) {
       const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
       await sql`
@@ -33,11 +42,22 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
   },
   // The same rows as `apply`, taken from the log inside PostgreSQL: 60 % of the log never has to
   // pass through Node. price.changed is at its first schema version, so its data needs no upcast.
-  // A planned or announced change is no price, nor is its previousAmount: it is left out, as by
-  // `apply` (the catalogue accepts no other status than those two, so any status will do).
+  // A planned or announced change is no price, nor is its previousAmount: it is a plan, kept
+  // apart, as by `apply` (the catalogue accepts no other status than those two).
   async applyFromLog(db, { after, upTo }) {
     const { rows } = await sql<{ applied: number }>`
-      with points as (
+      with plans as (
+        insert into price_plans (product, component, amount, currency, unit, previous_amount, occurred_at,
+                                 precision, status, effective_from, recorded_at, retracted_at, position, event_id)
+        select e.subject, e.data->>'component', e.data->>'amount', e.data->>'currency', e.data->>'unit',
+               e.data->>'previousAmount', e.occurred_at, e.precision, e.data->>'status', e.effective_from,
+               e.recorded_at, null, e.position, e.id
+          from public.events e
+         where e.type = 'price.changed' and e.data->>'status' is not null
+           and e.position > ${after} and e.position <= ${upTo}
+         order by e.position
+        returning 1
+      ), points as (
         insert into price_points (product, component, amount, currency, unit, previous_amount, occurred_at,
                                   precision, effective_from, recorded_at, retracted_at, position, event_id)
         select e.subject, e.data->>'component', e.data->>'amount', e.data->>'currency', e.data->>'unit',
@@ -51,7 +71,7 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
       ), keys as (
         insert into price_keys select distinct product, component from points on conflict do nothing
       )
-      select count(*)::int as applied from points
+      select (select count(*)::int from points) + (select count(*)::int from plans) as applied
     `.execute(db)
     return rows[0]?.applied ?? 0
   },
@@ -60,6 +80,12 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
 
 if (catalogue.get('price.changed')?.schemaVersion !== 1) {
   throw new Error('price-list reads price.changed data in SQL (applyFromLog): teach it the upcast first')
+}
+
+/** A planned or announced change, as a point with its status: shown in the history, never in effect. */
+function pricePlanOf(event: MarketEventOf<'price.changed'>): PricePlan[] {
+  const status = statusOf(event)
+  return status ? [{ ...pricePointOf(event), status }] : []
 }
 
 function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {

@@ -32,6 +32,9 @@ const getPriceHistory = defineQuery({
   operationId: 'getPriceHistory',
   path: '/v1/products/:product/prices',
   summary: "A product's price changes in valid-time order, as known at a date",
+  description:
+    'Planned and announced changes are among them, marked by `status`; the price list never counts them, ' +
+    'nor their `previousAmount`.',
   params: { product: Slug },
   querystring: knownAtOnly,
   answer: Type.Object({ product: Type.String(), knownAt: Instant, changes: Type.Array(PriceChangeSchema) }),

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import type { FactStatus } from '../../src/catalogue/fields.js'
 import { knownAt } from '../../src/projector/change-points.js'
 import { entityKnownAt } from '../entities.js'
 import type { PricePoint } from './rows.js'
@@ -87,12 +88,24 @@ function priceInEffect(r: PriceRow): PriceInEffect {
   }
 }
 
-/** A product's price changes in valid-time order, as known at `knownAt`. */
+/**
+ * A product's price changes in valid-time order, as known at `knownAt`, with its planned and
+ * announced changes among them, marked by their status.
+ */
 export async function priceHistory<DB>(db: Kysely<DB>, product: string, at: Date): Promise<PriceChange[]> {
-  const { rows } = await sql<PricePoint & { effective_from: Date; recorded_at: Date }>`
-    select * from rm_price_list.price_points p
+  const { rows } = await sql<
+    PricePoint & { effective_from: Date; recorded_at: Date; status: FactStatus | null }
+  >`
+    select p.component, p.amount, p.previous_amount, p.currency, p.unit, p.occurred_at, p.precision,
+           p.effective_from, p.recorded_at, p.event_id, p.position, null::text as status
+      from rm_price_list.price_points p
      where p.product = ${product} and ${knownAt('p', at)}
-     order by p.effective_from, p.position
+    union all
+    select p.component, p.amount, p.previous_amount, p.currency, p.unit, p.occurred_at, p.precision,
+           p.effective_from, p.recorded_at, p.event_id, p.position, p.status
+      from rm_price_list.price_plans p
+     where p.product = ${product} and ${knownAt('p', at)}
+     order by effective_from, position
   `.execute(db)
   return rows.map((r) => ({
     component: r.component,
@@ -106,5 +119,6 @@ export async function priceHistory<DB>(db: Kysely<DB>, product: string, at: Date
     recordedAt: r.recorded_at.toISOString(),
     eventId: r.event_id,
     position: Number(r.position),
+    status: r.status,
   }))
 }

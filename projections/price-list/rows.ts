@@ -1,3 +1,4 @@
+import type { FactStatus } from '../../src/catalogue/fields.js'
 import type { ChangePoint } from '../../src/projector/change-points.js'
 
 /**
@@ -15,7 +16,13 @@ export interface PricePoint extends ChangePoint {
   precision: string
 }
 
+/** A planned or announced change: in the product's history with its status, in no price list. */
+export interface PricePlan extends PricePoint {
+  status: FactStatus
+}
+
 export interface Tables {
   price_points: PricePoint
   price_keys: { product: string; component: string }
+  price_plans: PricePlan
 }

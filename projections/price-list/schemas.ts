@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { Instant, NullableString } from '../../src/queries/answer-fields.js'
+import { Instant, NullableStatus, NullableString } from '../../src/queries/answer-fields.js'
 
 /** The answers of the price list: a price in effect, and a change in a product's history. */
 
@@ -30,5 +30,9 @@ export const PriceChangeSchema = Type.Object({
   recordedAt: Instant,
   eventId: Type.String({ format: 'uuid' }),
   position: Type.Integer(),
+  status: Type.Union(NullableStatus.anyOf, {
+    description:
+      'planned or announced: a change that is not in effect and counts in no price list; null: in effect',
+  }),
 })
 export type PriceChange = Static<typeof PriceChangeSchema>

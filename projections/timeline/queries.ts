@@ -16,7 +16,12 @@ import {
 import { defineQuery, type QueryContext } from '../../src/queries/query.js'
 import { decodeCursor, encodeCursor } from '../../src/queries/valid-time-cursor.js'
 import { timelinePage, timelinePeriods } from './read.js'
-import { TimelineEntrySchema, TimelinePeriodSchema } from './schemas.js'
+import {
+  TimelineEntrySchema,
+  type TimelineKind,
+  TimelineKindFilter,
+  TimelinePeriodSchema,
+} from './schemas.js'
 
 /** The filters of the timeline, shared by its pages and its periods. */
 const filters = {
@@ -25,6 +30,7 @@ const filters = {
   type: Type.Optional(TypeFilter),
   subject: Type.Optional(SubjectFilter),
   precision: Type.Optional(PrecisionFilter),
+  kind: Type.Optional(TimelineKindFilter),
 }
 
 interface GivenFilters {
@@ -33,6 +39,7 @@ interface GivenFilters {
   readonly type?: string
   readonly subject?: string
   readonly precision?: string
+  readonly kind?: TimelineKind
 }
 
 function filterOf(q: GivenFilters, { at, catalogue, marketTz }: QueryContext) {
@@ -43,7 +50,15 @@ function filterOf(q: GivenFilters, { at, catalogue, marketTz }: QueryContext) {
     ...(q.type ? { types: resolveTypes(catalogue, q.type) } : {}),
     ...(q.subject ? { subject: q.subject } : {}),
     ...(q.precision ? { precisions: [...new Set(q.precision.split(','))] } : {}),
+    ...kindFilter(q.kind ?? 'fact', catalogue.referenceTypes()),
   }
+}
+
+/** `kind` as a filter on types: reference data left out (fact), kept alone (reference), or both (all). */
+function kindFilter(kind: TimelineKind, referenceTypes: readonly string[]) {
+  if (kind === 'fact') return { excludedTypes: referenceTypes }
+  if (kind === 'reference') return { onlyTypes: referenceTypes }
+  return {}
 }
 
 const getTimeline = defineQuery({

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
+import { statusOf } from '../../src/catalogue/catalogue.js'
 import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.js'
 import { knownAt } from '../../src/projector/change-points.js'
 import type { Precision } from '../../src/time/market-date.js'
@@ -11,6 +12,10 @@ export interface TimelineQuery {
   readonly from?: Date
   readonly to?: Date
   readonly types?: readonly string[]
+  /** With `types`: only events of both lists (`kind=reference`). */
+  readonly onlyTypes?: readonly string[]
+  /** No events of these types (`kind=fact` leaves out reference data). */
+  readonly excludedTypes?: readonly string[]
   readonly subject?: string
   /** Only events dated to these precisions (a year-only fact is not a January fact). */
   readonly precisions?: readonly string[]
@@ -22,12 +27,16 @@ export interface TimelineQuery {
 /** The filters a timeline page and its periods share, on the timeline aliased `t`. */
 function timelineFilter(q: Omit<TimelineQuery, 'limit' | 'after'>): RawBuilder<boolean> {
   const types = q.types ? [...q.types] : null
+  const only = q.onlyTypes ? [...q.onlyTypes] : null
+  const excluded = q.excludedTypes?.length ? [...q.excludedTypes] : null
   const precisions = q.precisions ? [...q.precisions] : null
   return sql<boolean>`${knownAt('t', q.knownAt)}
        and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
        and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
        and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
        and (${types}::text[] is null or t.type = any(${types}))
+       and (${only}::text[] is null or t.type = any(${only}))
+       and (${excluded}::text[] is null or t.type <> all(${excluded}))
        and (${precisions}::text[] is null or t.precision = any(${precisions}))`
 }
 
@@ -87,6 +96,7 @@ export async function timelinePage<DB>(
       effectiveFrom: event.effectiveFrom,
       recordedAt: event.recordedAt,
       summary: catalogue.summary(event, names),
+      status: statusOf(event) ?? null,
       data: event.data,
       ...(event.source ? { source: event.source } : {}),
     }

@@ -300,7 +300,7 @@ describe('free text, read back byte for byte', () => {
   }, 90_000)
 
   it('from the timeline: data and source as sent, and the names in each summary', async () => {
-    const { events } = (await read(`/v1/timeline?consistentWith=${head}&limit=1000`)).json()
+    const { events } = (await read(`/v1/timeline?kind=all&consistentWith=${head}&limit=1000`)).json()
     expect(events).toHaveLength(market.length)
     for (const event of market) {
       const entry = events.find((e: { eventId: string }) => e.eventId === event.id)

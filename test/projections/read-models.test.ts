@@ -179,6 +179,7 @@ describe('bad point-in-time parameters', () => {
     ['/v1/prices?product=Qwen Long', '/product'],
     ['/v1/timeline?next=%24%24', '/next'],
     ['/v1/timeline?type=nothing.*', '/type'],
+    ['/v1/timeline?kind=facts', '/kind'],
     ['/v1/funding?from=2024-5', '/from'],
   ])('%s is a 400 naming %s', async (url, path) => {
     const res = await t.inject(url)
@@ -196,7 +197,7 @@ describe('SQL in query parameters', () => {
     ['/v1/alliances/auto-llm-ecosystem-alliance', ['asOf', 'knownAt']],
     ['/v1/companies/baidu', ['asOf', 'knownAt']],
     ['/v1/funding', ['from', 'to', 'asOf', 'knownAt', 'company']],
-    ['/v1/timeline', ['from', 'to', 'type', 'subject', 'knownAt', 'limit', 'next']],
+    ['/v1/timeline', ['from', 'to', 'type', 'subject', 'kind', 'knownAt', 'limit', 'next']],
   ]
   it.each(endpoints)('%s treats every parameter as data', async (path, params) => {
     for (const attack of attacks) {

@@ -40,7 +40,8 @@ describe('GET /v1/timeline/periods', () => {
   })
 
   it('keeps facts dated only to a year apart from the months of that year', async () => {
-    const { periods } = await get('/v1/timeline/periods?from=2024&to=2024')
+    // The seeds' facts dated only to 2024 are registrations: reference data, shown with kind=all.
+    const { periods } = await get('/v1/timeline/periods?from=2024&to=2024&kind=all')
     const year = periods.find((p: Period) => p.period === '2024')
     expect(year).toMatchObject({ precision: 'year', from: '2024-01-01T00:00:00.000Z' })
     expect(periods.find((p: Period) => p.period === '2024-05')).toMatchObject({ precision: 'month' })
@@ -112,7 +113,9 @@ describe('in another market time zone', () => {
           payload: { events: [registration('doubao', 'Doubao'), priceChange('doubao', '0.0008')] },
         })
       ).json()
-      const res = await shanghai.inject(`/v1/timeline/periods?consistentWith=${events.at(-1).position}`)
+      const res = await shanghai.inject(
+        `/v1/timeline/periods?kind=all&consistentWith=${events.at(-1).position}`,
+      )
       expect(res.json()).toMatchObject({
         timeZone: 'Asia/Shanghai',
         periods: [
