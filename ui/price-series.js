@@ -32,11 +32,15 @@ export function defaultSelection(products, prices, subject, directory) {
     .map(([slug]) => slug)
 }
 
-/** One series per (product, component), its changes in valid-time order. */
+/**
+ * One series per (product, component), its changes in valid-time order. A planned or announced
+ * change (with a `status`) is no price: it is left out of the lines.
+ */
 export function seriesOf(histories, directory) {
   const series = []
   for (const history of histories) {
-    const byComponent = groupBy(history.changes, (change) => change.component)
+    const inEffect = history.changes.filter((change) => !change.status)
+    const byComponent = groupBy(inEffect, (change) => change.component)
     for (const [component, changes] of byComponent) {
       series.push({
         key: `${history.product}/${component}`,

@@ -88,10 +88,12 @@ export function wireTimelineFilters({
   return { loadTypes, setSubject, show }
 }
 
-/** Event types from the service's own OpenAPI document (the catalogue of POST /v1/events). */
+/**
+ * The types of fact from the service's own catalogue (GET /v1/event-types). Reference data
+ * (registrations: who exists) is no part of the market's history, which the timeline tells: the
+ * service leaves it out by default, and the filter does not offer it.
+ */
 async function catalogueTypes() {
-  const openapi = await getJson('/openapi.json')
-  const body = openapi.paths?.['/v1/events']?.post?.requestBody?.content?.['application/json']?.schema
-  // The discriminator on `type` maps each event type to its schema.
-  return Object.keys(body?.properties?.events?.items?.discriminator?.mapping ?? {})
+  const { eventTypes } = await getJson('/v1/event-types')
+  return eventTypes.filter((type) => !type.reference).map((type) => type.type)
 }

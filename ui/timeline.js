@@ -257,14 +257,17 @@ export class Timeline {
   entryOf(event) {
     const fresh = this.fresh.has(event.eventId)
     const names = this.directory().nameNodes(event.subject)
+    // A planned or announced fact is a plan: marked as one, never drawn as if in effect.
+    const status = event.status ?? null
     return h(
       'li',
       {
-        class: `entry${fresh ? ' fresh' : ''}`,
+        class: `entry${fresh ? ' fresh' : ''}${status ? ' plan' : ''}`,
         id: `event-${event.eventId}`,
         tabindex: '-1',
         'data-type': event.type,
         'data-effective-from': event.effectiveFrom,
+        ...(status ? { 'data-status': status } : {}),
       },
       h(
         'p',
@@ -288,6 +291,7 @@ export class Timeline {
           },
           names,
         ),
+        status ? [' ', h('span', { class: 'status-badge' }, status)] : null,
         fresh ? [' ', h('span', { class: 'fresh-badge' }, 'new')] : null,
       ),
       h('p', { class: 'summary' }, event.summary),
