@@ -70,6 +70,7 @@ export const JsonPointer = Type.String({
   pattern: '^(/([^~/]|~[01])*)+$',
   maxLength: 200,
   description: 'A JSON pointer (RFC 6901) into the event, e.g. "/occurredAt" or "/data/name".',
+  examples: ['/occurredAt'],
 })
 
 export const Source = Type.Object(
