@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../../events/index.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import { defaultSeedsDir, loadSeeds } from '../../src/seeding.js'
+import { defaultSeedsDir, loadSeeds, seedFileOrder } from '../../src/seeding.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { runToEnd } from '../support/process.js'
 
@@ -24,6 +24,17 @@ async function allEvents(): Promise<RecordedEvent[]> {
   for await (const event of t.store.stream({})) events.push(event)
   return events
 }
+
+describe('the order of seed files', () => {
+  it("is by name without .json: a file's corrections come after it", () => {
+    expect(seedFileOrder(['b.json', 'a-corrections.json', 'a.json', 'a-b.json'])).toEqual([
+      'a.json',
+      'a-b.json',
+      'a-corrections.json',
+      'b.json',
+    ])
+  })
+})
 
 describe('the article seeds', () => {
   it('load through the same validation and store as the API', async () => {
