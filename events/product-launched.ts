@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { defineEventType } from '../src/catalogue/event-type.js'
 import { LiteralUnion, Slug, Status, Text } from '../src/catalogue/fields.js'
+import { listOf } from './wording.js'
 
 export const productCategories = [
   'llm',
@@ -21,6 +22,15 @@ export const productLaunched = defineEventType({
   schema: Type.Object(
     {
       company: Slug,
+      /** Companies that released the product jointly with `company`, when the source says so. */
+      partners: Type.Optional(
+        Type.Array(Slug, {
+          minItems: 1,
+          maxItems: 50,
+          uniqueItems: true,
+          description: 'Companies that released the product jointly with `company` (联合发布).',
+        }),
+      ),
       name: Text(200),
       localName: Type.Optional(Text(200)),
       category: LiteralUnion(productCategories),
@@ -30,5 +40,5 @@ export const productLaunched = defineEventType({
     { additionalProperties: false },
   ),
   summary: ({ data }, names) =>
-    `${names.name(data.company)} launched ${data.name}${data.localName ? ` (${data.localName})` : ''}, ${data.category === 'other' ? 'a product' : `a ${data.category}`}`,
+    `${listOf([data.company, ...(data.partners ?? [])].map((slug) => names.name(slug)))} launched ${data.name}${data.localName ? ` (${data.localName})` : ''}, ${data.category === 'other' ? 'a product' : `a ${data.category}`}`,
 })

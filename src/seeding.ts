@@ -16,7 +16,17 @@ export interface SeedReport {
 }
 
 /**
- * Loads every `*.json` file of `dir` — each the body of a `POST /v1/events` — through the same
+ * Seed files in name order, compared without their `.json`: a file sorts before the files whose
+ * names extend its own, so `market-corrections.json` loads after `market.json` (plain string order
+ * puts it first, since "-" sorts before ".").
+ */
+export function seedFileOrder(files: readonly string[]): string[] {
+  const stem = (file: string) => file.slice(0, -'.json'.length)
+  return [...files].sort((a, b) => (stem(a) < stem(b) ? -1 : stem(a) > stem(b) ? 1 : 0))
+}
+
+/**
+ * Loads every `*.json` file of `dir`, in `seedFileOrder` — each the body of a `POST /v1/events` — through the same
  * validation and store as the API. Events carry fixed ids, so loading twice adds nothing.
  */
 export async function loadSeeds(
@@ -25,7 +35,7 @@ export async function loadSeeds(
   dir: string = defaultSeedsDir,
 ): Promise<SeedReport[]> {
   const validate = compileAppendValidator(catalogue)
-  const files = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort()
+  const files = seedFileOrder((await readdir(dir)).filter((name) => name.endsWith('.json')))
   const reports: SeedReport[] = []
   for (const file of files) {
     const body: unknown = JSON.parse(await readFile(path.join(dir, file), 'utf8'))

@@ -65,6 +65,14 @@ export const WebAddress = Type.String({
   description: 'An http or https URL.',
 })
 
+/** A JSON pointer (RFC 6901) into an event: "/occurredAt", "/data/name", "/data/members/0". */
+export const JsonPointer = Type.String({
+  pattern: '^(/([^~/]|~[01])*)+$',
+  maxLength: 200,
+  description: 'A JSON pointer (RFC 6901) into the event, e.g. "/occurredAt" or "/data/name".',
+  examples: ['/occurredAt'],
+})
+
 export const Source = Type.Object(
   {
     publisher: Text(200),
@@ -74,8 +82,24 @@ export const Source = Type.Object(
     url: Type.Optional(WebAddress),
     quote: Type.Optional(Text(4000, 'The sentence the fact comes from.')),
     note: Type.Optional(Text(2000, 'How the fact was read from the source.')),
+    assumed: Type.Optional(
+      Type.Array(JsonPointer, {
+        minItems: 1,
+        maxItems: 50,
+        uniqueItems: true,
+        description:
+          'The values of this event that the source does not state, as JSON pointers into the event ' +
+          '("/occurredAt", "/source/publishedAt", "/data/name"): a date or name taken from elsewhere or ' +
+          'inferred. `note` says where each comes from. Absent: every value is as the source states it.',
+        examples: [['/occurredAt', '/source/publishedAt']],
+      }),
+    ),
   },
-  { additionalProperties: false, description: 'Where the fact comes from.' },
+  {
+    additionalProperties: false,
+    description:
+      'Where the fact comes from. `assumed` lists, as JSON pointers, the values of the event the source does not state.',
+  },
 )
 
 /**

@@ -126,7 +126,42 @@ function quoted(data: unknown): string {
 /** The same check `POST /v1/events` applies, for writers that do not come through HTTP (seeds). */
 export function compileAppendValidator(catalogue: Catalogue): (body: unknown) => FieldError[] {
   const validate = compileRequestValidator(bodyAjv, appendRequestSchema(catalogue))
-  return (body) => (validate(body) ? [] : toFieldErrors(validate.errors ?? []))
+  return (body) =>
+    validate(body)
+      ? assumedPointerErrors((body as { events: EventInput[] }).events)
+      : toFieldErrors(validate.errors ?? [])
+}
+
+/**
+ * Every `source.assumed` pointer that names no value of its own event, at its own field
+ * (`/events/0/source/assumed/1`): a mark on nothing is a mistake, not a mark. Run after the schema.
+ */
+export function assumedPointerErrors(events: readonly EventInput[]): FieldError[] {
+  const errors: FieldError[] = []
+  events.forEach((event, i) => {
+    event.source?.assumed?.forEach((pointer, j) => {
+      if (!resolvesIn(event, pointer))
+        errors.push({
+          path: `/events/${i}/source/assumed/${j}`,
+          message: `${quoted(pointer)} names no value of this event`,
+        })
+    })
+  })
+  return errors
+}
+
+function resolvesIn(root: unknown, pointer: string): boolean {
+  let at = root
+  for (const token of pointer.split('/').slice(1)) {
+    const key = token.replaceAll('~1', '/').replaceAll('~0', '~')
+    if (Array.isArray(at)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(key) || Number(key) >= at.length) return false
+      at = at[Number(key)]
+    } else if (at !== null && typeof at === 'object' && Object.hasOwn(at, key)) {
+      at = (at as Record<string, unknown>)[key]
+    } else return false
+  }
+  return at !== undefined
 }
 
 export type { EventInput }

@@ -51,12 +51,15 @@ describe('what the articles tell, as of any date', () => {
   })
 
   it("gives hunyuan-lite's price and context window before and after", async () => {
-    expect(priceOf(await get('/v1/prices?asOf=2024-05-01'), 'hunyuan-lite')?.amount).toBe('0.008')
-    expect(priceOf(await get('/v1/prices?asOf=2024-05-22'), 'hunyuan-lite')?.amount).toBe('0')
+    // Made free with the Hunyuan upgrade, dated to its month (May 2024); the window is a plan.
+    expect(priceOf(await get('/v1/prices?asOf=2024-04-30'), 'hunyuan-lite')?.amount).toBe('0.008')
+    expect(priceOf(await get('/v1/prices?asOf=2024-05-01'), 'hunyuan-lite')?.amount).toBe('0')
     const timeline = await get('/v1/timeline?subject=hunyuan-lite&type=product.updated')
+    expect(timeline.events).toHaveLength(1)
     expect(timeline.events[0].data).toMatchObject({
       previousContextWindowTokens: 4000,
       contextWindowTokens: 256000,
+      status: 'planned',
     })
     expect(timeline.events[0].summary).toContain('4,000 → 256,000 tokens')
   })

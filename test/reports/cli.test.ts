@@ -69,10 +69,10 @@ describe('npm run report', () => {
     expect(code, stderr).toBe(0)
     const rows = parse(await readFile(out, 'utf8'), { columns: true }) as Record<string, string>[]
     expect(rows.map((r) => [r.product, r.oldAmount, r.newAmount, r.percentChange])).toEqual([
+      ['hunyuan-lite', '0.008', '0', '-100'],
       ['qwen-long', '0.02', '0.0005', '-97.5'],
       ['ernie-speed', '', '0', ''],
       ['ernie-lite', '', '0', ''],
-      ['hunyuan-lite', '0.008', '0', '-100'],
     ])
     expect(stderr).toMatch(/^price-changes: 0 of \d+ events replayed \(0%\)$/m)
     expect(stderr).toMatch(/^price-changes: \d+ of \d+ events replayed \(100%\)$/m)

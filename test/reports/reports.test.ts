@@ -145,12 +145,14 @@ describe('the May 2024 price war', () => {
     expect(
       changes.map((c: Record<string, unknown>) => [c.product, c.oldAmount, c.newAmount, c.percentChange]),
     ).toEqual([
+      ['hunyuan-lite', '0.008', '0', '-100'],
       ['qwen-long', '0.02', '0.0005', '-97.5'],
       ['ernie-speed', null, '0', null],
       ['ernie-lite', null, '0', null],
-      ['hunyuan-lite', '0.008', '0', '-100'],
     ])
-    expect(changes[0]).toMatchObject({
+    // hunyuan-lite's price is dated with the Hunyuan upgrade (May 2024), before the cuts of 21 May.
+    expect(changes[0]).toMatchObject({ product: 'hunyuan-lite', occurredAt: '2024-05' })
+    expect(changes[1]).toMatchObject({
       productName: 'Qwen-Long',
       company: 'alibaba-cloud',
       component: 'input',
@@ -175,10 +177,10 @@ describe('the May 2024 price war', () => {
     expect(res.body).toMatch(/\r\n$/)
     const rows = parse(res.body, { columns: true }) as Record<string, string>[]
     expect(rows.map((r) => [r.product, r.oldAmount, r.newAmount, r.percentChange])).toEqual([
+      ['hunyuan-lite', '0.008', '0', '-100'],
       ['qwen-long', '0.02', '0.0005', '-97.5'],
       ['ernie-speed', '', '0', ''],
       ['ernie-lite', '', '0', ''],
-      ['hunyuan-lite', '0.008', '0', '-100'],
     ])
   })
 
@@ -191,10 +193,10 @@ describe('the May 2024 price war', () => {
     expect(res.body).toMatch(/^# Price changes\n/)
     const [changes] = markdownTables(res.body)
     expect(changes?.map((r) => [r.Product, r.Old, r.New, r['Change %']])).toEqual([
+      ['hunyuan-lite', '0.008', '0', '-100'],
       ['qwen-long', '0.02', '0.0005', '-97.5'],
       ['ernie-speed', '', '0', ''],
       ['ernie-lite', '', '0', ''],
-      ['hunyuan-lite', '0.008', '0', '-100'],
     ])
   })
 

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { catalogue } from '../../events/index.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
-import { defaultSeedsDir, loadSeeds } from '../../src/seeding.js'
+import { defaultSeedsDir, loadSeeds, seedFileOrder } from '../../src/seeding.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { runToEnd } from '../support/process.js'
 
@@ -14,6 +14,10 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 const seedFile = new URL('../../seeds/securities-daily-2024-llm-market.json', import.meta.url)
+const correctionsFile = new URL(
+  '../../seeds/securities-daily-2024-llm-market-corrections.json',
+  import.meta.url,
+)
 
 async function allEvents(): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = []
@@ -21,17 +25,32 @@ async function allEvents(): Promise<RecordedEvent[]> {
   return events
 }
 
+describe('the order of seed files', () => {
+  it("is by name without .json: a file's corrections come after it", () => {
+    expect(seedFileOrder(['b.json', 'a-corrections.json', 'a.json', 'a-b.json'])).toEqual([
+      'a.json',
+      'a-b.json',
+      'a-corrections.json',
+      'b.json',
+    ])
+  })
+})
+
 describe('the article seeds', () => {
   it('load through the same validation and store as the API', async () => {
-    const [report] = await loadSeeds(t.store, catalogue, defaultSeedsDir)
-    expect(report?.appended).toBe(report?.events)
-    expect(report?.events).toBeGreaterThan(50)
+    const reports = await loadSeeds(t.store, catalogue, defaultSeedsDir)
+    expect(reports.map((r) => r.file)).toEqual([
+      'securities-daily-2024-llm-market.json',
+      'securities-daily-2024-llm-market-corrections.json',
+    ])
+    for (const report of reports) expect(report.appended).toBe(report.events)
+    expect(reports[0]?.events).toBeGreaterThan(50)
   })
 
   it('add nothing when loaded a second time', async () => {
     const before = await t.store.headPosition()
-    const [report] = await loadSeeds(t.store, catalogue, defaultSeedsDir)
-    expect(report?.appended).toBe(0)
+    const reports = await loadSeeds(t.store, catalogue, defaultSeedsDir)
+    expect(reports.map((r) => r.appended)).toEqual([0, 0])
     expect(await t.store.headPosition()).toBe(before)
   })
 
@@ -71,9 +90,9 @@ describe('the article seeds', () => {
     for (const { subject, data } of events) {
       referenced.add(subject)
       const d = data as Record<string, unknown>
-      for (const key of ['company', 'owner', 'member', 'reportedBy'])
+      for (const key of ['company', 'owner', 'member', 'reportedBy', 'to'])
         if (typeof d[key] === 'string') referenced.add(d[key])
-      for (const key of ['conveners', 'members', 'parties', 'investors']) {
+      for (const key of ['conveners', 'members', 'parties', 'investors', 'partners']) {
         if (Array.isArray(d[key])) for (const slug of d[key]) referenced.add(slug)
       }
     }
@@ -83,10 +102,12 @@ describe('the article seeds', () => {
   it('load with `npm run seed` into a DATABASE_URL, idempotently', async () => {
     const runSeed = () => runToEnd('src/cli/seed.ts', { DATABASE_URL: t.database.url })
     const count = Number(JSON.parse(await readFile(seedFile, 'utf8')).events.length)
+    const corrections = Number(JSON.parse(await readFile(correctionsFile, 'utf8')).events.length)
     const result = await runSeed()
     expect(result.code).toBe(0)
     expect(result.out).toContain(`${count} events, 0 new, ${count} already stored`)
+    expect(result.out).toContain(`${corrections} events, 0 new, ${corrections} already stored`)
     const rows = await sql<{ n: number }>`select count(*)::int as n from events`.execute(t.database.handle.db)
-    expect(rows.rows[0]?.n).toBe(count)
+    expect(rows.rows[0]?.n).toBe(count + corrections)
   })
 })

@@ -5,7 +5,8 @@ import type { Catalogue } from '../../catalogue/catalogue.js'
 import { appendRequestSchema, Uuid } from '../../catalogue/envelope.js'
 import type { RecordedEvent } from '../../catalogue/event-type.js'
 import { resolveTypes } from '../../catalogue/type-filter.js'
-import { NotFound } from '../../errors.js'
+import { assumedPointerErrors } from '../../catalogue/validation.js'
+import { InvalidInput, NotFound } from '../../errors.js'
 import {
   AfterPosition,
   Limit,
@@ -66,12 +67,16 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (
         description:
           'Appends 1–1000 events atomically: all are stored or none. Re-posting stored events with identical content ' +
           "is 200 with the stored events; the same id with other content is 409. `expectedVersion` guards a subject's " +
-          'stream: a mismatch is 409 and stores nothing.',
+          'stream: a mismatch is 409 and stores nothing. ' +
+          'A `source.assumed` pointer that names no value of its own event is a 400 naming it.',
         body: appendRequestSchema(catalogue),
         response: { 200: EventList, 201: EventList, ...problems },
       },
     },
     async (request, reply) => {
+      const unmarked = assumedPointerErrors(request.body.events)
+      if (unmarked.length)
+        throw new InvalidInput('a source.assumed pointer names no value of its event', unmarked)
       const result = await store.append(request.body.events)
       return reply.code(result.appended > 0 ? 201 : 200).send({ events: [...result.events] })
     },
