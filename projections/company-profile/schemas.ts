@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox'
 import { Instant, NullableInstant, NullableString } from '../../src/queries/answer-fields.js'
 import { AllianceMembershipSchema } from '../alliance-membership/schemas.js'
 import { FundingRoundSchema } from '../funding.js'
+import { RelationSchema } from '../relations/schemas.js'
 
 /** The answer of the company profile; its funding rounds and alliances are their read models' own. */
 
@@ -51,5 +52,7 @@ export const CompanyProfileSchema = Type.Object({
       Type.Object({ investor: Type.String(), name: Type.String(), since: Instant, eventId: Type.String() }),
     ),
   }),
+  // Relations in effect with the company at either end, as GET /v1/relations?subject= answers them.
+  relations: Type.Array(RelationSchema),
 })
 export type CompanyProfile = Static<typeof CompanyProfileSchema>
