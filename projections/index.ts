@@ -4,6 +4,7 @@ import { companyProfileProjection } from './company-profile/index.js'
 import { entitiesProjection } from './entities.js'
 import { fundingProjection } from './funding.js'
 import { priceListProjection } from './price-list/index.js'
+import { relationsProjection } from './relations/index.js'
 import { timelineProjection } from './timeline/index.js'
 
 /**
@@ -14,6 +15,7 @@ export const projections: readonly Projection[] = [
   priceListProjection,
   allianceMembershipProjection,
   companyProfileProjection,
+  relationsProjection,
   fundingProjection,
   timelineProjection,
   entitiesProjection,

@@ -11,11 +11,11 @@ export const getCompanyProfile = defineQuery({
   operationId: 'getCompanyProfile',
   path: '/v1/companies/:company',
   summary:
-    'A company profile as of a date: products, funding, valuation, alliances, partnerships, stakes, plans',
+    'A company profile as of a date: products, funding, valuation, alliances, partnerships, stakes, relations, plans',
   params: { company: Slug },
   querystring: asOfAndKnownAt,
   answer: Type.Object({ asOf: Instant, knownAt: Instant, ...CompanyProfileSchema.properties }),
-  readModels: ['company-profile', 'funding', 'alliance-membership', 'entities', 'price-list'],
+  readModels: ['company-profile', 'funding', 'alliance-membership', 'relations', 'entities', 'price-list'],
   cache: 'when-asOf-given',
   async run({ db, at, cached }, { params }) {
     const profile = await cached(() => companyProfileAsOf(db, { company: params.company, ...at }))

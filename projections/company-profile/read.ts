@@ -3,6 +3,7 @@ import { knownAt } from '../../src/projector/change-points.js'
 import { allianceMembershipsOf } from '../alliance-membership/read.js'
 import { entityKnownAt, entityName, entityNames } from '../entities.js'
 import { type FundingRound, fundingRounds } from '../funding.js'
+import { relationsAsOf } from '../relations/read.js'
 import { plansOf } from './plans.js'
 import type { RelationKind } from './rows.js'
 import type { CompanyProduct, CompanyProfile, LatestValuation, Partnership } from './schemas.js'
@@ -21,13 +22,14 @@ export async function companyProfileAsOf<DB>(
   db: Kysely<DB>,
   q: ProfileQuery,
 ): Promise<CompanyProfile | undefined> {
-  const [identity, products, relations, rounds, alliances, plans] = await Promise.all([
+  const [identity, products, relations, rounds, alliances, plans, relationsInEffect] = await Promise.all([
     identityOf(db, q),
     productsOf(db, q),
     relationsOf(db, q),
     fundingRounds(db, q),
     allianceMembershipsOf(db, q),
     plansOf(db, q),
+    relationsAsOf(db, { asOf: q.asOf, knownAt: q.knownAt, subject: q.company }),
   ])
   if (!identity.known) return undefined
   return {
@@ -40,6 +42,7 @@ export async function companyProfileAsOf<DB>(
     alliances,
     partnerships: relations.filter((r) => r.kind === 'partnership').map(partnershipOf),
     stakes: stakesOf(relations),
+    relations: relationsInEffect,
     plans,
   }
 }
@@ -59,6 +62,10 @@ async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<Identity
       or exists (select 1 from rm_company_profile.company_relations r where r.company = ${q.company} and ${knownAt('r', at)})
       or exists (select 1 from rm_company_profile.company_plans l where l.company = ${q.company} and ${knownAt('l', at)})
       or exists (select 1 from rm_funding.funding_rounds f where f.company = ${q.company} and ${knownAt('f', at)})
+      or exists (
+        select 1 from rm_relations.relation_changes c
+         where (c.from_entity = ${q.company} or c.to_entity = ${q.company}) and ${knownAt('c', at)}
+      )
       or exists (
         select 1 from rm_alliance_membership.membership_changes m where m.member = ${q.company} and ${knownAt('m', at)}
       )

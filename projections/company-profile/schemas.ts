@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox'
 import { Instant, NullableInstant, NullableString, PlanStatus } from '../../src/queries/answer-fields.js'
 import { AllianceMembershipSchema } from '../alliance-membership/schemas.js'
 import { FundingRoundSchema } from '../funding.js'
+import { RelationSchema } from '../relations/schemas.js'
 
 /** The answer of the company profile; its funding rounds and alliances are their read models' own. */
 
@@ -64,6 +65,8 @@ export const CompanyProfileSchema = Type.Object({
       Type.Object({ investor: Type.String(), name: Type.String(), since: Instant, eventId: Type.String() }),
     ),
   }),
+  // Relations in effect with the company at either end, as GET /v1/relations?subject= answers them.
+  relations: Type.Array(RelationSchema),
   plans: Type.Array(CompanyPlanSchema, {
     description:
       'Planned and announced facts about the company, its products, and relations from or to it, stated by ' +

@@ -5,6 +5,7 @@ import { type Alliances, alliancesOf, formAlliance, joinAlliance, leaveAlliance 
 import { closeRound, companiesOf, type Funding } from './funding.js'
 import { type Metrics, metricsOf, reportMetric } from './metrics.js'
 import { changePrice, type Prices, productsOf } from './prices.js'
+import { endRelation, establishRelation, type Relations, relationsOf } from './relations.js'
 import type { MarketSnapshot } from './schema.js'
 
 export interface SnapshotState {
@@ -16,6 +17,7 @@ export interface SnapshotState {
   readonly alliances: Alliances
   readonly funding: Funding
   readonly metrics: Metrics
+  readonly relations: Relations
 }
 
 export function initialSnapshot(asOf: number): SnapshotState {
@@ -27,6 +29,7 @@ export function initialSnapshot(asOf: number): SnapshotState {
     alliances: new Map(),
     funding: new Map(),
     metrics: new Map(),
+    relations: new Map(),
   }
 }
 
@@ -61,6 +64,12 @@ export function evolveSnapshot(state: SnapshotState, event: MarketEntry): Snapsh
     case 'metric.reported':
       if (inEffect) reportMetric(state.metrics, event)
       break
+    case 'relation.established':
+      if (inEffect) establishRelation(state.relations, event)
+      break
+    case 'relation.ended':
+      if (inEffect) endRelation(state.relations, event)
+      break
   }
   return state
 }
@@ -71,5 +80,6 @@ export function snapshotOf(state: SnapshotState): MarketSnapshot {
     alliances: alliancesOf(state.alliances, state.names),
     companies: companiesOf(state.funding, state.names),
     metrics: metricsOf(state.metrics, state.names),
+    relations: relationsOf(state.relations, state.names),
   }
 }

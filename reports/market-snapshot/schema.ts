@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { AllianceSchema } from '../../projections/alliance-membership/schemas.js'
 import { LatestValuationSchema } from '../../projections/company-profile/schemas.js'
+import { RelationSchema } from '../../projections/relations/schemas.js'
 import { Instant, NullableString } from '../../src/queries/answer-fields.js'
 
 /** The market snapshot's answer: its products, alliances, companies and metrics. */
@@ -56,6 +57,10 @@ export const MarketSnapshotSchema = Type.Object({
   companies: Type.Array(SnapshotCompany),
   metrics: Type.Array(SnapshotMetric, {
     description: 'The latest figure per entity, metric and period (forPeriod) in effect at asOf',
+  }),
+  // Each relation is what GET /v1/relations answers for it: one schema for both.
+  relations: Type.Array(RelationSchema, {
+    description: 'Relations in effect at asOf, in valid-time order of since',
   }),
 })
 

@@ -96,5 +96,20 @@ export function snapshotTables(s: MarketSnapshot): ReportTable[] {
       ],
       rows: s.metrics,
     },
+    {
+      name: 'relations',
+      title: 'Relations',
+      columns: [
+        { key: 'from', title: 'From' },
+        { key: 'fromName', title: 'From name' },
+        { key: 'kind', title: 'Relation' },
+        { key: 'to', title: 'To' },
+        { key: 'toName', title: 'To name' },
+        { key: 'since', title: 'Since' },
+        { key: 'summary', title: 'Summary' },
+        { key: 'eventId', title: 'Event' },
+      ],
+      rows: s.relations,
+    },
   ]
 }

@@ -9,9 +9,10 @@ import { startTestApp, type TestApp } from '../support/app.js'
 /**
  * Property: for any history — back-dated facts, renames, retractions (of retractions too),
  * alliances formed, joined and left, funding rounds, planned or announced launches, price changes
- * and formations — cut into any batches, and any asOf and
- * knownAt, the market-snapshot report (a replay of the log) and the read models (built by the
- * background projections) give the same prices, alliances, members, funding and valuations.
+ * and formations, relations established (in effect, planned or announced), ended and established
+ * again — cut into any batches, and any asOf and knownAt, the market-snapshot report (a replay of
+ * the log) and the read models (built by the background projections) give the same prices,
+ * alliances, members, funding, valuations and relations.
  */
 let t: TestApp
 beforeAll(async () => {
@@ -57,6 +58,15 @@ type Step =
       valuation?: { value: string; currency: string }
       investors: number[]
     }
+  | {
+      kind: 'established'
+      from: number
+      to: number
+      relation: string
+      date: string
+      status?: 'planned' | 'announced'
+    }
+  | { kind: 'ended'; from: number; to: number; relation: string; date: string }
   | { kind: 'retract'; target: number }
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -127,6 +137,30 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         { nil: undefined },
       ),
       investors: few(2),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('established' as const),
+      from: fc.nat(2),
+      to: fc.nat(2),
+      relation: fc.constantFrom('built-on', 'supplies'),
+      date: fc.constantFrom(...dates),
+      status: fc.option(fc.constantFrom('planned' as const, 'announced' as const), {
+        nil: undefined,
+        freq: 4,
+      }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('ended' as const),
+      from: fc.nat(2),
+      to: fc.nat(2),
+      relation: fc.constantFrom('built-on', 'supplies'),
+      date: fc.constantFrom(...dates),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('retract' as const), target: fc.nat(40) }) },
@@ -222,6 +256,20 @@ function eventOf(
           ...(s.valuation ? { valuation: { ...s.valuation, qualifier: 'about' } } : {}),
         },
       }
+    case 'established':
+      return {
+        type: 'relation.established',
+        subject: u.company(s.from),
+        occurredAt: s.date,
+        data: { to: u.company(s.to), kind: s.relation, ...(s.status ? { status: s.status } : {}) },
+      }
+    case 'ended':
+      return {
+        type: 'relation.ended',
+        subject: u.company(s.from),
+        occurredAt: s.date,
+        data: { to: u.company(s.to), kind: s.relation },
+      }
     case 'retract': {
       const target = stored[s.target % Math.max(1, stored.length)]
       return target
@@ -255,6 +303,7 @@ interface Snapshot {
     fundingTotals: Array<{ currency: string; amount: string }>
     latestValuation: unknown
   }>
+  relations: Array<{ from: string; to: string }>
 }
 
 /** Both answers for one (asOf, knownAt), restricted to one run's slugs. */
@@ -266,7 +315,7 @@ async function compare(
 ) {
   const at = `asOf=${asOf}${knownAt ? `&knownAt=${encodeURIComponent(knownAt)}` : ''}`
   const readModel = async (path: string) => {
-    const res = await t.inject(`${path}?${at}&consistentWith=${head}`)
+    const res = await t.inject(`${path}${path.includes('?') ? '&' : '?'}${at}&consistentWith=${head}`)
     return { status: res.statusCode, body: res.json() }
   }
   const ours = <T extends Record<string, unknown>>(rows: T[], key: string) =>
@@ -289,10 +338,24 @@ async function compare(
   }))
   expect(ours(snapshot.alliances, 'alliance'), `alliances ${at}`).toEqual(alliances)
 
+  const relations: Snapshot['relations'] = []
+  let next: string | null = null
+  for (let page = 0; page < 100; page++) {
+    const { body } = await readModel(`/v1/relations?limit=50${next ? `&next=${next}` : ''}`)
+    relations.push(...body.relations)
+    next = body.next
+    if (!next) break
+  }
+  const ourRelations = snapshot.relations.filter((r) => r.from.startsWith(u.prefix))
+  expect(ourRelations, `relations ${at}`).toEqual(relations.filter((r) => r.from.startsWith(u.prefix)))
+
   const companies = ours(snapshot.companies, 'company')
   for (const company of companies) {
     const profile = await readModel(`/v1/companies/${company.company}`)
     expect(profile.status, `company ${company.company} ${at}`).toBe(200)
+    expect(profile.body.relations, `relations of ${company.company} ${at}`).toEqual(
+      ourRelations.filter((r) => r.from === company.company || r.to === company.company),
+    )
     const rounds: Array<{ amount: { value: string; currency: string } | null }> = profile.body.fundingRounds
     const totals = new Map<string, bigint>()
     for (const { amount } of rounds) {

@@ -22,8 +22,9 @@ function idOf(seed: number, n: number): string {
 /**
  * A market history that looks like the real thing: companies with products, price changes
  * (some back-dated, some with previousAmount), alliances with joins and leaves, funding
- * rounds, partnerships, metrics, and retractions of earlier events. A few price changes,
- * partnerships, product updates and one alliance's formation are planned or announced.
+ * rounds, partnerships, metrics, relations (established, some planned or announced, ended, and
+ * established again), and retractions of earlier events. A few price changes, partnerships,
+ * product updates and one alliance's formation are planned or announced.
  */
 export function* generateHistory(
   seed: number,
@@ -131,6 +132,14 @@ export function* generateHistory(
     } else if (roll < 0.9) {
       const [a, b] = [pick(companies), pick(companies)]
       if (a !== b) yield make('stake.acquired', a, { company: b })
+    } else if (roll < 0.935) {
+      const from = pick(products)
+      const relation = { to: pick(companies), kind: pick(['built-on', 'supplies', 'integrates']) }
+      if (rnd() < 0.3) yield make('relation.ended', from.slug, relation)
+      else {
+        const status = rnd() < 0.2 ? { status: pick(['planned', 'announced']) } : {}
+        yield make('relation.established', from.slug, { ...relation, ...status })
+      }
     } else if (roll < 0.97) {
       yield make('metric.reported', pick(companies), {
         metric: 'customers',
