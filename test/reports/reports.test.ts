@@ -230,12 +230,12 @@ describe('the funding report', () => {
 })
 
 describe('the market snapshot in every format', () => {
-  it('reads back from CSV: one row per product price, alliance member, company and metric', async () => {
+  it('reads back from CSV: one row per product price, alliance member, company, metric and relation', async () => {
     const res = await report('/v1/reports/market-snapshot?asOf=2024-06-30&format=csv')
     expect(res.headers['content-disposition']).toBe('attachment; filename="market-snapshot-2024-06-30.csv"')
     const rows = parse(res.body, { columns: true }) as Record<string, string>[]
     const sections = new Set(rows.map((r) => r.section))
-    expect([...sections]).toEqual(['prices', 'alliance-members', 'companies', 'metrics'])
+    expect([...sections]).toEqual(['prices', 'alliance-members', 'companies', 'metrics', 'relations'])
     expect(rows.find((r) => r.product === 'qwen-long')).toMatchObject({ amount: '0.0005', currency: 'CNY' })
     expect(rows.filter((r) => r.alliance === 'smart-device-llm-alliance')).toHaveLength(6)
     expect(rows.find((r) => r.section === 'companies' && r.company === 'baichuan')).toMatchObject({

@@ -74,7 +74,7 @@ async function wholeTimeline(t: TestApp): Promise<unknown[]> {
   const entries: unknown[] = []
   let next: string | null = null
   for (let page = 0; page < 20; page++) {
-    const body = (await answer(t, `/v1/timeline?limit=200${next ? `&next=${next}` : ''}`)) as {
+    const body = (await answer(t, `/v1/timeline?limit=200&kind=all${next ? `&next=${next}` : ''}`)) as {
       events: unknown[]
       next: string | null
     }
@@ -126,6 +126,9 @@ describe('loading the corrections over a database that holds the first seeds', (
       ...['hunyuan-lite', 'qwen-long', 'ernie-speed'].map((p) => `/v1/products/${p}/prices`),
       ...companies.flatMap((c) => [`/v1/companies/${c}`, `/v1/companies/${c}?asOf=2024-05-20`]),
       '/v1/timeline/periods',
+      '/v1/timeline/periods?kind=all',
+      '/v1/relations',
+      '/v1/relations?asOf=2024-05-31',
     ]
     expect(companies.length).toBeGreaterThan(20)
     for (const url of urls) {
@@ -158,13 +161,13 @@ describe('the corrections', () => {
     expect(retractionOf(idc1964)).toBeDefined()
     const idc = inEffect(log).filter((e) => e.subject === 'idc' && e.type === 'entity.registered')
     expect(idc.map((e) => e.occurredAt)).toEqual(['2024-06'])
-    // Known now, the timeline starts with Baidu's 2013 (可以追溯到2013年), not a founding year.
-    const now = (await answer(fresh, '/v1/timeline?limit=1')) as { events: Array<{ occurredAt: string }> }
+    // Known now, the whole timeline (registrations too) starts with Baidu's 2013 (可以追溯到2013年), not a founding year.
+    const now = (await answer(fresh, '/v1/timeline?limit=1&kind=all')) as { events: Array<{ occurredAt: string }> }
     expect(now.events[0]?.occurredAt).toBe('2013')
     for (const e of inEffect(log)) expect(Number(e.occurredAt.slice(0, 4)), e.id).toBeGreaterThanOrEqual(2013)
     // Known before the corrections were recorded, it still did: the log keeps both.
     const before = new Date(Date.parse(retractionOf(idc1964)?.recordedAt ?? '') - 1).toISOString()
-    const then = (await answer(fresh, `/v1/timeline?limit=1&knownAt=${before}`)) as {
+    const then = (await answer(fresh, `/v1/timeline?limit=1&kind=all&knownAt=${before}`)) as {
       events: Array<{ occurredAt: string; subject: string }>
     }
     expect(then.events[0]).toMatchObject({ occurredAt: '1964', subject: 'idc' })
