@@ -34,7 +34,7 @@ const importing = (args: string[]) =>
 
 async function ndjson(name: string, events: readonly unknown[]): Promise<string> {
   const file = path.join(folder, name)
-  await writeFile(file, events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n') + '\n')
+  await writeFile(file, `${events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n')}\n`)
   return file
 }
 
@@ -186,10 +186,11 @@ describe('npm run import', { timeout: 120_000 }, () => {
     await writeFile(file, JSON.stringify({ events: [good, bad] }, null, 2))
     const { code, out } = await importing([file])
     expect(code).toBe(1)
+    // The second event starts on the line after the first one's closing brace.
     const line =
       JSON.stringify({ events: [good, bad] }, null, 2)
         .split('\n')
-        .findIndex((l, i, all) => i > 2 && all[i - 1]?.trim() === '},') + 1
+        .findIndex((_, i, all) => i > 2 && all[i - 1]?.trim() === '},') + 1
     expect(out).toContain(`${file}:${line}: /data/name: is required`)
     await writeFile(
       file,
