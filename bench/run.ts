@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { type AppendFigures, measureAppend } from './append.js'
+import { type ImportFigures, measureImport } from './import.js'
 import {
   type GeneratedLog,
   generateLog,
@@ -14,7 +15,7 @@ import { measureReplay, type ReplayFigures } from './reports.js'
 import { machine, openBenchServer } from './support.js'
 import { type FanOutFigures, measureFanOut } from './webhooks.js'
 
-const usage = `npm run bench [-- --quick] [-- --only append,projections,http,reports,webhooks] [-- --events N,M]
+const usage = `npm run bench [-- --quick] [-- --only append,projections,http,reports,webhooks,import] [-- --events N,M]
 
 Measures the service against PostgreSQL's own ceiling and a peer event store, in one run, on
 its own PostgreSQL (embedded unless DATABASE_URL is set). Prints a table, then a JSON summary as
@@ -25,7 +26,7 @@ the last line, also written to bench/results/latest.json.
              10,000,100,000 with --quick). Projections, HTTP and reports are measured on each; the
              summary's figures are the largest log's, and its growth ratios the largest ÷ the smallest.`
 
-const sections = ['append', 'projections', 'http', 'reports', 'webhooks'] as const
+const sections = ['append', 'projections', 'http', 'reports', 'webhooks', 'import'] as const
 type Section = (typeof sections)[number]
 
 const { values } = parseArgs({
@@ -99,6 +100,7 @@ async function measureLog(size: number): Promise<LogFigures> {
 
 let append: AppendFigures | undefined
 let fanOut: FanOutFigures | undefined
+let imported: ImportFigures | undefined
 const logs: LogFigures[] = []
 try {
   if (only.includes('append')) {
@@ -112,6 +114,10 @@ try {
   if (only.includes('webhooks')) {
     step('webhook fan-out to a receiver on 127.0.0.1')
     fanOut = await measureFanOut(server, quick)
+  }
+  if (only.includes('import')) {
+    step('npm run import of an NDJSON file against the same batches posted directly')
+    imported = await measureImport(server, quick ? 10_000 : 100_000)
   }
 } finally {
   await server.close()
@@ -142,6 +148,17 @@ const rows = [
           `bare POSTs ${n(fanOut.rawPostsPerSec)}/s`,
           `${fanOut.fanOutRatioToRawPosts}`,
           '≥ 1,000/s',
+        ),
+      ]
+    : []),
+  ...(imported
+    ? [
+        row(
+          `npm run import (${n(imported.events)} events, NDJSON)`,
+          `${n(imported.importEventsPerSec)}/s`,
+          `same batches posted ${n(imported.directEventsPerSec)}/s`,
+          `${imported.importRatioToDirect}`,
+          '≥ 0.8',
         ),
       ]
     : []),
@@ -185,6 +202,9 @@ const summary = {
       }
     : {}),
   ...(fanOut ? { fanOutDeliveriesPerSec: fanOut.deliveriesPerSec } : {}),
+  ...(imported
+    ? { importEventsPerSec: imported.importEventsPerSec, importRatioToDirect: imported.importRatioToDirect }
+    : {}),
   ...defined({
     asOfP99GrowthRatio: growth((f) => f.http?.pricesOneProduct.p99),
     fullPriceListP99GrowthRatio: growth((f) => f.http?.pricesAllProducts.p99),
@@ -203,6 +223,7 @@ const details = {
   append,
   logs,
   fanOut,
+  imported,
 }
 await mkdir(new URL('./results/', import.meta.url), { recursive: true })
 await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(details, null, 2)}\n`)

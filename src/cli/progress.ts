@@ -9,11 +9,15 @@ export interface ProgressDisplay {
 const PLAIN_EVERY_MS = 1000
 
 /**
- * Progress of a replay on standard error: a bar on a terminal; plain lines otherwise (a log or
+ * Progress of a replay (or an import: `verb`) on standard error: a bar on a terminal; plain lines otherwise (a log or
  * a pipe), at most one a second, and always the first and the last.
  */
-export function progressDisplay(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
-  return stream.isTTY ? barDisplay(label, stream) : lineDisplay(label, stream)
+export function progressDisplay(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  verb = 'replayed',
+): ProgressDisplay {
+  return stream.isTTY ? barDisplay(label, stream) : lineDisplay(label, stream, verb)
 }
 
 function barDisplay(label: string, stream: NodeJS.WriteStream): ProgressDisplay {
@@ -38,7 +42,7 @@ function barDisplay(label: string, stream: NodeJS.WriteStream): ProgressDisplay 
   }
 }
 
-function lineDisplay(label: string, stream: NodeJS.WriteStream): ProgressDisplay {
+function lineDisplay(label: string, stream: NodeJS.WriteStream, verb: string): ProgressDisplay {
   const started = Date.now()
   let last: ReplayProgress | undefined
   let printedAt = 0
@@ -52,7 +56,7 @@ function lineDisplay(label: string, stream: NodeJS.WriteStream): ProgressDisplay
       }
       const percent = progress.total ? Math.floor((100 * progress.replayed) / progress.total) : 100
       stream.write(
-        `${label}: ${count(progress.replayed)} of ${count(progress.total)} events replayed (${percent}%)\n`,
+        `${label}: ${count(progress.replayed)} of ${count(progress.total)} events ${verb} (${percent}%)\n`,
       )
       last = progress
       printedAt = now

@@ -31,7 +31,7 @@ export function toCsv(tables: readonly ReportTable[]): string {
   return `${lines.join('\r\n')}\r\n`
 }
 
-function csvField(cell: Cell): string {
+export function csvField(cell: Cell): string {
   const text = cell === null ? '' : spreadsheetText(String(cell))
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
