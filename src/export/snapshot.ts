@@ -5,7 +5,7 @@ export const snapshotFormats = ['ndjson', 'csv'] as const
 export type SnapshotFormat = (typeof snapshotFormats)[number]
 
 /** The read models a snapshot holds, in the order it writes them. */
-export const snapshotModels = ['entity', 'price', 'alliance', 'funding', 'timeline', 'company'] as const
+export const snapshotModels = ['entity', 'price', 'alliance', 'relation', 'funding', 'timeline', 'company'] as const
 export type SnapshotModel = (typeof snapshotModels)[number]
 
 export interface SnapshotRequest {
@@ -71,6 +71,14 @@ export async function* snapshotRows(
     for (const row of (await get<{ alliances: object[] }>(`/v1/alliances?${at(true)}`)).alliances)
       yield { model: 'alliance', ...row }
   }
+  if (wanted.has('relation')) {
+    for await (const row of pages(
+      get,
+      (next) => `/v1/relations?${at(true, { limit: String(PAGE), ...next })}`,
+      'relations',
+    ))
+      yield { model: 'relation', ...row }
+  }
   if (wanted.has('funding')) {
     for await (const row of pages(
       get,
@@ -82,7 +90,7 @@ export async function* snapshotRows(
   if (wanted.has('timeline')) {
     for await (const row of pages(
       get,
-      (next) => `/v1/timeline?${at(false, { limit: String(PAGE), ...next })}`,
+      (next) => `/v1/timeline?${at(false, { kind: 'all', limit: String(PAGE), ...next })}`,
       'events',
     ))
       yield { model: 'timeline', ...row }

@@ -97,6 +97,9 @@ describe('npm run export', { timeout: 120_000 }, () => {
       '/v1/alliances?asOf=2024-03',
       '/v1/funding?limit=1000',
       '/v1/timeline?limit=1000',
+      '/v1/timeline?limit=1000&kind=all',
+      '/v1/relations?limit=1000',
+      '/v1/relations?asOf=2024-05-31&limit=1000',
       '/v1/entities',
       '/v1/products/qwen-long/prices',
       ...companies,
@@ -151,8 +154,8 @@ describe('npm run export', { timeout: 120_000 }, () => {
       position: await source.store.headPosition(),
     })
     const models = new Set(rows.map((r) => r.model))
-    // No alliance of the seeds had formed by 2024-05-10.
-    expect([...models]).toEqual(['snapshot', 'entity', 'price', 'funding', 'timeline', 'company'])
+    // No alliance of the seeds had formed by 2024-05-10; relations stated earlier had.
+    expect([...models]).toEqual(['snapshot', 'entity', 'price', 'relation', 'funding', 'timeline', 'company'])
     const qwen = rows.find((r) => r.model === 'price' && r.product === 'qwen-long' && r.component === 'input')
     // Before the cut of 2024-05-21, as it was known when the seeds were loaded.
     expect(qwen).toMatchObject({ amount: '0.02', currency: 'CNY' })
