@@ -5,7 +5,8 @@ import { catalogue } from '../../events/index.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import { compileAppendValidator } from '../../src/catalogue/validation.js'
 import { defaultSeedsDir, loadSeeds } from '../../src/seeding.js'
-import { startTestApp, type TestApp } from '../support/app.js'
+import { startTestApp, type TestApp, testAdminKey } from '../support/app.js'
+import { runToEnd } from '../support/process.js'
 
 /** seeds/examples/: a small fictional market of another industry, one EventInput per line. */
 const examplesDir = path.join(defaultSeedsDir, 'examples')
@@ -77,10 +78,16 @@ describe('the example market', () => {
     for await (const event of t.store.stream({})) expect(exampleIds.has(event.id), event.id).toBe(false)
   })
 
-  it('appends through the store and answers like any market: prices as of a date, an alliance', async () => {
-    for (const { events } of files) {
-      const result = await t.store.append(events)
-      expect(result.appended).toBe(events.length)
+  it('loads with npm run import, and answers like any market: prices as of a date, an alliance', async () => {
+    const url = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    for (const { file, events } of files) {
+      const args = [path.join(examplesDir, file), '--url', url, '--key', testAdminKey]
+      const imported = await runToEnd('src/cli/import.ts', {}, args)
+      expect(imported.code, imported.out).toBe(0)
+      expect(imported.out).toContain(`${events.length} new, 0 already stored`)
+      // A second run adds nothing.
+      const again = await runToEnd('src/cli/import.ts', {}, args)
+      expect(again.out).toContain(`0 new, ${events.length} already stored`)
     }
     const head = await t.store.headPosition()
     const get = async (url: string) => {
