@@ -140,11 +140,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 3,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('established' as const),
-      from: fc.nat(2),
-      to: fc.nat(2),
+      from: fc.nat(1),
+      to: fc.nat(1),
       relation: fc.constantFrom('built-on', 'supplies'),
       date: fc.constantFrom(...dates),
       status: fc.option(fc.constantFrom('planned' as const, 'announced' as const), {
@@ -154,11 +154,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('ended' as const),
-      from: fc.nat(2),
-      to: fc.nat(2),
+      from: fc.nat(1),
+      to: fc.nat(1),
       relation: fc.constantFrom('built-on', 'supplies'),
       date: fc.constantFrom(...dates),
     }),
