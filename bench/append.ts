@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
-import { reports } from '../reports/index.js'
-import { buildApp } from '../src/api/app.js'
 import type { EventInput } from '../src/catalogue/envelope.js'
-import { loadConfig } from '../src/config.js'
 import { ensureProjections } from '../src/projector/generations.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { openEmmett } from './peer-emmett.js'
 import type { Load } from './projections.js'
-import { type BenchDatabase, type BenchServer, median, rate, ratio } from './support.js'
+import { type BenchDatabase, type BenchServer, median, rate, ratio, startBenchApi } from './support.js'
 
 /** Concurrent writers of one event per call: through the store, and raw one-row INSERTs. */
 export interface ConcurrentFigures {
@@ -310,23 +306,8 @@ async function measureHttpAppends(
   store: EventStore,
   quick: boolean,
 ): Promise<HttpAppendFigures[]> {
-  const adminKey = `bench-admin-${randomUUID()}`
-  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: adminKey })
   await ensureProjections(db.handle.db, projections)
-  const app = await buildApp({
-    config,
-    database: db.handle,
-    catalogue,
-    reports,
-    projections,
-    store,
-    databaseUrl: db.url,
-  })
-  await sleep(500) // lets the answer cache's LISTEN connect
-  app.get('/bench/trivial', async () => ({ ok: true }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const { app, url, adminKey } = await startBenchApi(db, store)
   const duration = quick ? 3 : 5
   const rounds = quick ? 1 : 3
   let n = 0

@@ -1,19 +1,15 @@
 import { spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { catalogue } from '../events/index.js'
-import { projections } from '../projections/index.js'
-import { reports } from '../reports/index.js'
-import { buildApp } from '../src/api/app.js'
 import { loadConfig } from '../src/config.js'
 import { prepare } from '../src/import/prepare.js'
 import { asInput } from '../src/import/read.js'
 import { createEventStore } from '../src/store/event-store.js'
 import { generateHistory } from '../test/support/generate.js'
-import { type BenchServer, rate, ratio } from './support.js'
+import { type BenchServer, rate, ratio, startBenchApi } from './support.js'
 
 export interface ImportFigures {
   readonly events: number
@@ -93,21 +89,10 @@ export async function measureImport(server: BenchServer, events: number): Promis
 /** The API on a fresh database of its own, listening on 127.0.0.1, for the length of `work`. */
 async function onApi<T>(server: BenchServer, work: (url: string, key: string) => Promise<T>): Promise<T> {
   const db = await server.newDatabase()
-  const key = `bench-admin-${randomUUID()}`
-  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: key })
-  const store = createEventStore(db.handle.db, catalogue, config.marketTz)
-  const app = await buildApp({
-    config,
-    database: db.handle,
-    catalogue,
-    reports,
-    projections,
-    store,
-    databaseUrl: db.url,
-  })
+  const store = createEventStore(db.handle.db, catalogue, loadConfig({}).marketTz)
+  const { app, url, adminKey } = await startBenchApi(db, store)
   try {
-    const url = await app.listen({ port: 0, host: '127.0.0.1' })
-    return await work(url, key)
+    return await work(url, adminKey)
   } finally {
     await app.close()
     await db.close()

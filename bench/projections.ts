@@ -1,17 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { sql } from 'kysely'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
-import { reports } from '../reports/index.js'
-import { buildApp } from '../src/api/app.js'
-import { loadConfig } from '../src/config.js'
 import { ensureProjections } from '../src/projector/generations.js'
 import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { batches, generateHistory } from '../test/support/generate.js'
-import { type BenchDatabase, type BenchServer, ratio, silentLog } from './support.js'
+import { type BenchDatabase, type BenchServer, ratio, silentLog, startBenchApi } from './support.js'
 
 /** A generated log (seed 42) that several sections measure: projections, HTTP, report replay. */
 export interface GeneratedLog {
@@ -146,22 +142,7 @@ export interface HttpFigures {
  */
 export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<HttpFigures> {
   const { db, store } = log
-  const adminKey = `bench-admin-${randomUUID()}`
-  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: adminKey })
-  const app = await buildApp({
-    config,
-    database: db.handle,
-    catalogue,
-    reports,
-    projections,
-    store,
-    databaseUrl: db.url,
-  })
-  await sleep(500) // lets the answer cache's LISTEN connect
-  app.get('/bench/trivial', async () => ({ ok: true }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const { app, url: base, adminKey } = await startBenchApi(db, store)
   const duration = quick ? 5 : 10
   const load = async (requests: autocannon.Request[]): Promise<Load> => {
     const result = await autocannon({ url: base, connections: 10, duration, requests })

@@ -1,10 +1,18 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
+import { catalogue } from '../events/index.js'
+import { projections } from '../projections/index.js'
+import { reports } from '../reports/index.js'
+import { buildApp } from '../src/api/app.js'
+import { loadConfig } from '../src/config.js'
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js'
 import { removeDataFolder, startEmbeddedPostgres } from '../src/db/embedded.js'
 import { migrateToLatest } from '../src/db/migrate.js'
+import type { EventStore } from '../src/store/event-store.js'
 
 export interface BenchDatabase {
   readonly url: string
@@ -109,4 +117,34 @@ export const silentLog = {
   info() {},
   warn() {},
   error: (obj: object, msg: string) => console.error(msg, obj),
+}
+
+export interface BenchApi {
+  readonly app: FastifyInstance
+  /** Where it listens: http://127.0.0.1:port. */
+  readonly url: string
+  /** A key with every scope. */
+  readonly adminKey: string
+}
+
+/**
+ * The whole API in this process on `db`, listening on 127.0.0.1, with no rate limit and a route
+ * `/bench/trivial` (a constant answer) to measure it beside. The caller closes `app`.
+ */
+export async function startBenchApi(db: BenchDatabase, store: EventStore): Promise<BenchApi> {
+  const adminKey = `bench-admin-${randomUUID()}`
+  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: adminKey })
+  const app = await buildApp({
+    config,
+    database: db.handle,
+    catalogue,
+    reports,
+    projections,
+    store,
+    databaseUrl: db.url,
+  })
+  await new Promise((resolve) => setTimeout(resolve, 500)) // lets the answer cache's LISTEN connect
+  app.get('/bench/trivial', async () => ({ ok: true }))
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, url, adminKey }
 }

@@ -5,7 +5,15 @@ export const snapshotFormats = ['ndjson', 'csv'] as const
 export type SnapshotFormat = (typeof snapshotFormats)[number]
 
 /** The read models a snapshot holds, in the order it writes them. */
-export const snapshotModels = ['entity', 'price', 'alliance', 'relation', 'funding', 'timeline', 'company'] as const
+export const snapshotModels = [
+  'entity',
+  'price',
+  'alliance',
+  'relation',
+  'funding',
+  'timeline',
+  'company',
+] as const
 export type SnapshotModel = (typeof snapshotModels)[number]
 
 export interface SnapshotRequest {

@@ -162,7 +162,9 @@ describe('the corrections', () => {
     const idc = inEffect(log).filter((e) => e.subject === 'idc' && e.type === 'entity.registered')
     expect(idc.map((e) => e.occurredAt)).toEqual(['2024-06'])
     // Known now, the whole timeline (registrations too) starts with Baidu's 2013 (可以追溯到2013年), not a founding year.
-    const now = (await answer(fresh, '/v1/timeline?limit=1&kind=all')) as { events: Array<{ occurredAt: string }> }
+    const now = (await answer(fresh, '/v1/timeline?limit=1&kind=all')) as {
+      events: Array<{ occurredAt: string }>
+    }
     expect(now.events[0]?.occurredAt).toBe('2013')
     for (const e of inEffect(log)) expect(Number(e.occurredAt.slice(0, 4)), e.id).toBeGreaterThanOrEqual(2013)
     // Known before the corrections were recorded, it still did: the log keeps both.
