@@ -60,8 +60,9 @@ describe('worker processes', () => {
     const first = startWorkerProcess()
     const second = startWorkerProcess()
 
-    // Writers keep appending on many subjects while the workers run.
-    const writers = [2, 3, 4].map((seed) => appendAll(generateHistory(seed, 3000, { companies: 30 }), 25))
+    // Writers keep appending on many subjects while the workers run: enough that the first worker,
+    // however late it starts beside the second, still finds batches to apply.
+    const writers = [2, 3, 4].map((seed) => appendAll(generateHistory(seed, 15_000, { companies: 30 }), 25))
     // Start-up included: a busy machine may take a while to load the worker.
     const held = await stopWhileHoldingBatch(database.handle.db, first.pid as number, 90_000)
     expect(await tcpPortsOf(first.pid as number)).toContain(held.clientPort)
