@@ -18,6 +18,8 @@ export interface FollowOptions {
   /** Resolves once the message is handed to the socket and it may take more; false: stop. */
   readonly send: (message: FeedMessage) => Promise<boolean>
   readonly stopped: () => boolean
+  /** Ends once the head as of the start has been sent, instead of following the log. */
+  readonly once?: boolean
 }
 
 /**
@@ -41,6 +43,7 @@ export async function follow(cursor: FeedCursor, options: FollowOptions): Promis
       at = step.cursor
       more = step.more
     }
+    if (options.once) return
     await hub.signal.wait(options.pollMs, mark)
   }
 }

@@ -228,3 +228,15 @@ describe('GET /v1/feed', () => {
     }
   })
 })
+
+describe('GET /v1/feed without Accept: text/event-stream', () => {
+  it('answers the stream up to the head as the request came, and ends', async () => {
+    const { t } = await serve()
+    const { events } = await t.store.append(prices(3))
+    const res = await t.inject(`/v1/feed?after=${events[0]?.position}`)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
+    const ids = [...res.body.matchAll(/^id: (.+)$/gm)].map((m) => m[1])
+    expect(ids).toEqual(events.slice(1).map((e) => String(e.position)))
+  })
+})

@@ -65,7 +65,8 @@ const description =
   'where the stream stands on both: resuming with `Last-Event-ID` (or `?after=<position>`, as after a recorded id) ' +
   'loses and repeats neither kind. Retractions are facts and are sent like any other. A comment line ' +
   '(`: heartbeat`) comes at least every FEED_HEARTBEAT; a client that takes nothing for FEED_DRAIN_TIMEOUT is ' +
-  'disconnected and resumes from its last id.'
+  'disconnected and resumes from its last id. Without `Accept: text/event-stream` the answer is the same stream ' +
+  'up to the head of the log as the request came, and then it ends: a look at what follows a position, without following.'
 
 export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify, options) => {
   const app = fastify as TypedApp
@@ -126,6 +127,7 @@ export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify,
         pollMs: config.pollMs,
         send: (message) => stream.send(message),
         stopped: () => stream.isClosed || hub.isClosed,
+        once: !request.headers.accept?.includes('text/event-stream'),
       })
         .catch((error: unknown) => request.log.warn({ err: error }, 'feed ended on an error'))
         .finally(() => {
