@@ -35,7 +35,7 @@ export async function follow(cursor: FeedCursor, options: FollowOptions): Promis
     let more = true
     while (more && !stopped()) {
       const step = await readStep(at, horizon, options)
-      stats.pagesRead++
+      if (step.messages.length > 0) stats.pagesRead++
       for (const message of step.messages) {
         if (!(await options.send(message))) return
         stats.sent++

@@ -14,7 +14,7 @@ export interface FeedHubOptions {
 
 /** What a feed tells its hub, for operators and tests: how far it has read. */
 export interface FollowerStats {
-  /** Pages read from the log (a recorded and a notice page count as one step). */
+  /** Pages read from the log that held something to send (a recorded and a notice page count as one). */
   pagesRead: number
   sent: number
 }

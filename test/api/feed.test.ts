@@ -162,7 +162,7 @@ describe('GET /v1/feed', () => {
 
   it('reads no further ahead than a slow client takes, and sends it everything once it reads', async () => {
     const pageSize = 50
-    const { t, base } = await serve({ FEED_PAGE_SIZE: String(pageSize), FEED_POLL: '50ms' })
+    const { t, base } = await serve({ FEED_PAGE_SIZE: String(pageSize) })
     const reader = await follow(`${base}/v1/feed`)
     await joined(t)
     reader.pause()
@@ -198,6 +198,16 @@ describe('GET /v1/feed', () => {
     reader.pause()
     for (let i = 0; i < 20; i++) await t.store.append(prices(1000, `product-${i}`))
     await eventually('the slow feed is dropped', () => t.app.feedHub.stats().length === 0, 20_000)
+  })
+
+  it('ends its streams when the app closes', async () => {
+    const { t, base } = await serve()
+    const reader = await follow(`${base}/v1/feed`)
+    await joined(t)
+    open.splice(open.indexOf(t), 1)
+    await t.close()
+    await eventually('the stream ended', () => reader.ended, 5000)
+    expect(t.app.feedHub.stats()).toEqual([])
   })
 
   it('needs a key with the read scope when reads are not public', async () => {
