@@ -5,10 +5,9 @@ import { maxPosition, Slug } from '../../catalogue/fields.js'
 import { resolveTypes } from '../../catalogue/type-filter.js'
 import type { FeedConfig } from '../../config.js'
 import { InvalidInput } from '../../errors.js'
-import { follow } from '../../feed/follow.js'
-import type { FeedHub, FollowerStats } from '../../feed/hub.js'
+import type { FeedHub } from '../../feed/hub.js'
 import { startingCursor } from '../../feed/resume.js'
-import { SseStream } from '../../feed/sse.js'
+import { serveFeed } from '../../feed/serve.js'
 import { TypeFilter } from '../../queries/parameters.js'
 import type { EventStore } from '../../store/event-store.js'
 import { ProblemResponse } from '../schemas.js'
@@ -22,6 +21,7 @@ export interface FeedRoutesOptions {
   readonly config: FeedConfig
 }
 
+// The slug's own pattern, repeated: a comma list in one parameter, as `types` is.
 const slug = (Slug as unknown as { pattern: string }).pattern.slice(1, -1)
 
 const FeedQuery = Type.Object(
@@ -104,36 +104,14 @@ export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify,
         ...(typeof lastEventId === 'string' ? { lastEventId } : {}),
         ...(after !== undefined ? { after } : {}),
       })
-      reply.hijack()
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value)
-      }
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      })
-      reply.raw.write(': feed\n\n')
-      const stream = new SseStream(reply.raw, config)
-      const stats: FollowerStats = { pagesRead: 0, sent: 0 }
-      const leave = hub.add({ stats, end: () => stream.end() })
-      follow(cursor, {
-        hub,
+      serveFeed(reply, cursor, {
         store,
+        hub,
+        config,
         filter,
-        stats,
-        pageSize: config.pageSize,
-        pollMs: config.pollMs,
-        send: (message) => stream.send(message),
-        stopped: () => stream.isClosed || hub.isClosed,
-        once: !request.headers.accept?.includes('text/event-stream'),
+        live: request.headers.accept?.includes('text/event-stream') ?? false,
+        log: request.log,
       })
-        .catch((error: unknown) => request.log.warn({ err: error }, 'feed ended on an error'))
-        .finally(() => {
-          leave()
-          stream.end()
-        })
     },
   )
 }
