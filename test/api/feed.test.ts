@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net'
 import { DateTime } from 'luxon'
 import { afterEach, describe, expect, it } from 'vitest'
+import { catalogue } from '../../events/index.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
+import { createEventStore } from '../../src/store/event-store.js'
 import { startTestApp, type TestApp, testAdminKey } from '../support/app.js'
 import { priceChange, registration } from '../support/events.js'
 import { eventually } from '../support/eventually.js'
-import { SseReader } from '../support/sse-reader.js'
+import { connectWithSlowAppends } from '../support/slow-append.js'
+import { type SseMessage, SseReader } from '../support/sse-reader.js'
 
 const open: TestApp[] = []
 const readers: SseReader[] = []
@@ -142,6 +145,48 @@ describe('GET /v1/feed', () => {
       ['recorded', marker?.position],
     ])
     expect(after.messages.map((m) => [m.event, m.data.position])).toEqual([['recorded', marker?.position]])
+  })
+
+  it('keeps feed order while appends that took their recordedAt are still committing', async () => {
+    const { t, base } = await serve()
+    const reader = await follow(`${base}/v1/feed`)
+    await joined(t)
+    // Each append pauses 5–25 ms between taking its recordedAt and committing: a notice due in
+    // that window must wait for the fact recorded before it.
+    const slow = await connectWithSlowAppends(t.database.url, { withoutLogLock: false })
+    const writers = Array.from({ length: 4 }, () => createEventStore(slow.db, catalogue, t.config.marketTz))
+    const facts = (
+      await Promise.all(
+        writers.map(async (writer, w) => {
+          const mine = []
+          for (let i = 0; i < 25; i++) {
+            const at = DateTime.now()
+              .setZone('Asia/Shanghai')
+              .plus({ milliseconds: 10 + ((i * 37 + w * 11) % 80) })
+            const [event] = (
+              await writer.append([
+                priceChange(`writer-${w}`, `0.${i + 1}`, { occurredAt: at.toISO() ?? '' }),
+              ])
+            ).events
+            if (event) mine.push(event)
+          }
+          return mine
+        }),
+      ).finally(() => slow.close())
+    ).flat()
+    const ahead = facts.filter((e) => Date.parse(e.effectiveFrom) > Date.parse(e.recordedAt))
+    expect(ahead.length).toBeGreaterThan(10)
+    await received(reader, facts.length + ahead.length)
+    const key = (m: SseMessage) =>
+      [
+        Date.parse(m.event === 'recorded' ? m.data.recordedAt : m.data.effectiveFrom),
+        m.event === 'recorded' ? 0 : 1,
+        m.data.position,
+      ] as const
+    const keys = reader.messages.map(key)
+    const sorted = [...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])
+    expect(keys).toEqual(sorted)
+    expect(new Set(reader.messages.map((m) => m.id)).size).toBe(facts.length + ahead.length)
   })
 
   it('sends retractions like any other fact', async () => {

@@ -8,6 +8,8 @@ export interface SseMessage {
     readonly type: string
     readonly subject: string
     readonly id: string
+    readonly recordedAt: string
+    readonly effectiveFrom: string
   }
 }
 
