@@ -42,6 +42,7 @@ export interface Config {
    */
   readonly statementTimeoutMs: number
   readonly reports: ReportLimits
+  readonly feed: FeedConfig
   // How the API meets clients, proxies and memory.
   /** Bytes (of JSON) of read-model answers kept between requests; 0 keeps none. */
   readonly answerCacheBytes: number
@@ -67,6 +68,18 @@ export interface ReportLimits {
   readonly poolSize: number
   /** A statement of theirs running longer is cancelled (a 503), in ms; 0 = never. */
   readonly statementTimeoutMs: number
+}
+
+/** The live feed (`GET /v1/feed`). */
+export interface FeedConfig {
+  /** A comment line is sent this often, so that quiet streams stay open through proxies. */
+  readonly heartbeatMs: number
+  /** Every feed reads the log this often even without a notification (one may be missed). */
+  readonly pollMs: number
+  /** A client whose socket takes nothing for this long is disconnected. */
+  readonly drainTimeoutMs: number
+  /** Events read from the log at a time per client: what a slow client may hold in memory. */
+  readonly pageSize: number
 }
 
 export type TrustProxy = boolean | number | readonly string[]
@@ -151,7 +164,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: Math.max(1, positiveInteger(env, 'REPORT_POOL_SIZE', 3)),
       statementTimeoutMs: duration(env, 'REPORT_STATEMENT_TIMEOUT', '60s'),
     },
+    feed: feedConfig(env),
     ...httpConfig(env),
+  }
+}
+
+function feedConfig(env: NodeJS.ProcessEnv): FeedConfig {
+  const heartbeatMs = duration(env, 'FEED_HEARTBEAT', '15s')
+  if (heartbeatMs < 10 || heartbeatMs > 20_000) {
+    throw new ConfigError(`FEED_HEARTBEAT must be between 10ms and 20s, not '${env.FEED_HEARTBEAT}'`)
+  }
+  return {
+    heartbeatMs,
+    pollMs: Math.max(10, duration(env, 'FEED_POLL', '5s')),
+    drainTimeoutMs: Math.max(10, duration(env, 'FEED_DRAIN_TIMEOUT', '60s')),
+    pageSize: Math.min(1000, Math.max(1, positiveInteger(env, 'FEED_PAGE_SIZE', 100))),
   }
 }
 

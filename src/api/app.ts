@@ -12,6 +12,7 @@ import { bodyAjv, compileRequestValidator, parameterAjv } from '../catalogue/val
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { DatabaseUnavailable } from '../errors.js'
+import { FeedHub } from '../feed/hub.js'
 import type { Projection } from '../projector/projection.js'
 import { replicaWatch } from '../projector/read-model-state.js'
 import type { RequestReport } from '../reports/jobs.js'
@@ -25,6 +26,7 @@ import { openApiOptions } from './openapi.js'
 import { handleError, handleNotFound, maxParamLength } from './problems.js'
 import { eventTypeRoutes } from './routes/event-types.js'
 import { eventRoutes } from './routes/events.js'
+import { feedRoutes } from './routes/feed.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
@@ -39,6 +41,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The read-model answers kept between requests; unset without a `databaseUrl` to listen on. */
     answerCache: AnswerCache | undefined
+    /** What the live feeds of this process share (their listener, and how far each has read). */
+    feedHub: FeedHub
   }
 }
 
@@ -187,6 +191,16 @@ export async function buildApp({
     catalogue,
     marketTz: config.marketTz,
   })
+  const feedHub = new FeedHub({
+    store: eventStore,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    pollMs: config.feed.pollMs,
+    warn: (err, message) => app.log.warn({ err }, message),
+  })
+  // Before the server closes: it waits for open connections, and a feed's never ends by itself.
+  app.addHook('preClose', () => feedHub.close())
+  app.decorate('feedHub', feedHub)
+  await app.register(feedRoutes, { store: eventStore, hub: feedHub, catalogue, config: config.feed })
   await app.register(eventTypeRoutes, { catalogue })
   await app.register(keyRoutes, { db: database.db, verifier })
   const answers = databaseUrl

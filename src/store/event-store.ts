@@ -7,10 +7,18 @@ import type { Precision } from '../time/market-date.js'
 import { type BatchRow, toBatch } from './batch.js'
 import { groupCommit } from './group-commit.js'
 import type { AppendedRow } from './sql/append.js'
+import {
+  type EffectiveFilter,
+  type FeedHorizon,
+  selectEffectiveNotices,
+  selectFeedHorizon,
+  selectRecordedAtOrBefore,
+} from './sql/feed.js'
 import { headPosition } from './sql/head.js'
 import { type EventRow, type LogFilter, selectAtPositions, selectById, selectLog } from './sql/read-log.js'
 
 export { MAX_BATCH } from './batch.js'
+export type { EffectiveFilter, FeedHorizon } from './sql/feed.js'
 export type { LogFilter } from './sql/read-log.js'
 
 export interface AppendResult {
@@ -37,6 +45,12 @@ export interface EventStore {
   /** The events at these positions, in position order. */
   findByPositions(positions: readonly number[]): Promise<RecordedEvent[]>
   headPosition(): Promise<number>
+  /** How far a live reader may read, in position and in recording time (sql/feed.ts). */
+  feedHorizon(): Promise<FeedHorizon>
+  /** The recordedAt of the last event at or below `position`; null for none. */
+  recordedAtOrBefore(position: number): Promise<Date | null>
+  /** Facts recorded before they took effect, in the order their effectiveFrom passes. */
+  effectiveNotices(filter: EffectiveFilter): Promise<RecordedEvent[]>
 }
 
 /** The log's API; its SQL is in `sql/`, one module per operation. */
@@ -90,6 +104,11 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
       return (await selectAtPositions(db, positions)).map(toEvent)
     },
     headPosition: () => headPosition(db),
+    feedHorizon: () => selectFeedHorizon(db),
+    recordedAtOrBefore: (position) => selectRecordedAtOrBefore(db, position),
+    async effectiveNotices(filter) {
+      return (await selectEffectiveNotices(db, filter)).map(toEvent)
+    },
   }
 }
 

@@ -12,6 +12,8 @@ export interface LogFilter {
   /** Exact type names (patterns are resolved by the caller through the catalogue). */
   readonly types?: readonly string[]
   readonly subject?: string
+  /** Only events of one of these subjects. */
+  readonly subjects?: readonly string[]
   /** Valid-time range, inclusive: events whose effectiveFrom lies within it. */
   readonly effectiveFrom?: Date
   readonly effectiveTo?: Date
@@ -31,6 +33,7 @@ export async function selectLog(db: Kysely<Database>, filter: LogFilter): Promis
   if (filter.types) q = q.where('type', 'in', filter.types.length ? [...filter.types] : [''])
   if (filter.upTo !== undefined) q = q.where('position', '<=', filter.upTo)
   if (filter.subject) q = q.where('subject', '=', filter.subject)
+  if (filter.subjects) q = q.where('subject', 'in', filter.subjects.length ? [...filter.subjects] : [''])
   if (filter.effectiveFrom) q = q.where('effective_from', '>=', filter.effectiveFrom)
   if (filter.effectiveTo) q = q.where('effective_from', '<=', filter.effectiveTo)
   return q.execute()
