@@ -37,6 +37,8 @@ export interface EventStore {
   /** The events at these positions, in position order. */
   findByPositions(positions: readonly number[]): Promise<RecordedEvent[]>
   headPosition(): Promise<number>
+  /** The market time zone the log's dates are read in. */
+  readonly marketTz: string
 }
 
 /** The log's API; its SQL is in `sql/`, one module per operation. */
@@ -62,6 +64,7 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
   const commit = groupCommit(db)
 
   return {
+    marketTz,
     async append(inputs) {
       const batch = toBatch(inputs, catalogue, marketTz)
       const rows = await commit(batch)

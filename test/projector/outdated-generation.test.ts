@@ -17,11 +17,11 @@ const copiedTimeline = defineProjection<{ timeline: object }>({
   description: 'Every fact, copied',
   tables: { timeline: changePointTable('type text not null') },
   indexes: [],
-  async apply(db, events) {
+  async apply(db, events, { marketTz }) {
     await insertRows(
       db,
       'timeline',
-      events.map((e) => ({ type: e.type, ...pointOf(e) })),
+      events.map((e) => ({ type: e.type, ...pointOf(e, marketTz) })),
     )
   },
 })
