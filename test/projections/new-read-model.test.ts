@@ -113,8 +113,10 @@ describe('a read model added as one module and one line in the list', () => {
     expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual([
       'asOf',
       'knownAt',
+      'reportedBy',
       'consistentWith',
       'company',
+      'include',
     ])
   })
 
