@@ -10,7 +10,7 @@ import { answerBody } from '../answer-body.js'
 import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { withSourceProperties, withSources } from '../include-source.js'
-import { instantsOf } from '../point-in-time.js'
+import { echoReportedBy, instantsOf, withReportedByProperty } from '../point-in-time.js'
 import { cacheable, cacheKeyOf } from '../query-cache.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -46,6 +46,7 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
   const { db, primary = db, catalogue, marketTz, consistencyWaitMs, cache } = options
   // Every query takes include=source: added here, after its own parameters.
   const querystring = { ...query.querystring, include: Type.Optional(IncludeSource) }
+  const answerSchema = withReportedByProperty(query.answer)
   app.get(
     query.path,
     {
@@ -57,7 +58,7 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
         ...(query.description ? { description: query.description } : {}),
         ...(query.params ? { params: Type.Object(query.params) } : {}),
         querystring: Type.Object(querystring, { additionalProperties: false }),
-        response: { 200: withSourceProperties(query.answer), ...problems },
+        response: { 200: withSourceProperties(answerSchema), ...problems },
       },
     },
     async (request, reply) => {
@@ -84,13 +85,13 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
         },
       }
       const { include, ...asked } = given as typeof given & { include?: 'source' }
-      const answer = await query.run(context, { params, query: asked })
+      const answer = echoReportedBy(await query.run(context, { params, query: asked }), at)
       // Sources are attached to a copy, after the cache: the kept answer stays without them.
       if (include === 'source') return withSources(db, answer)
       if (!cache || typeof kept !== 'object' || kept === null) return answer
       const keptAnswer = kept
       const body = answerBody(
-        query.answer,
+        answerSchema,
         answer,
         keptAnswer,
         (part, write) => cache.jsonOf(part, write),
