@@ -3,6 +3,7 @@ import { allianceMembershipProjection } from './alliance-membership/index.js'
 import { companyProfileProjection } from './company-profile/index.js'
 import { entitiesProjection } from './entities.js'
 import { fundingProjection } from './funding.js'
+import { metricsProjection } from './metrics/index.js'
 import { priceListProjection } from './price-list/index.js'
 import { relationsProjection } from './relations/index.js'
 import { timelineProjection } from './timeline/index.js'
@@ -17,6 +18,7 @@ export const projections: readonly Projection[] = [
   companyProfileProjection,
   relationsProjection,
   fundingProjection,
+  metricsProjection,
   timelineProjection,
   entitiesProjection,
 ]
