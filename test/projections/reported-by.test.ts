@@ -66,6 +66,7 @@ const everyReadModel = [
   '/v1/relations?asOf=2024-12-31',
   '/v1/companies/baidu?asOf=2024-12-31',
   '/v1/companies/baichuan?asOf=2024-12-31',
+  '/v1/metrics?asOf=2024-12-31',
   '/v1/timeline?kind=all&limit=1000',
 ]
 
