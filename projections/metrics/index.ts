@@ -32,7 +32,11 @@ export const metricsProjection = defineProjection<Tables, MarketEvent>({
     'metric_points (event_id)',
   ],
   async apply(db, events, { marketTz }) {
-    await insertRows(db, 'metric_points', events.flatMap((e) => metricPointsOf(e, marketTz)))
+    await insertRows(
+      db,
+      'metric_points',
+      events.flatMap((e) => metricPointsOf(e, marketTz)),
+    )
   },
   queries: metricQueries,
 })

@@ -29,7 +29,12 @@ export function withReportedByProperty<T extends object>(schema: T): T {
   const { properties } = schema as { properties?: Record<string, unknown> }
   if (!properties || !('knownAt' in properties) || 'reportedBy' in properties) return schema
   const entries = Object.entries(properties).flatMap(([name, part]) =>
-    name === 'knownAt' ? [[name, part], ['reportedBy', Type.Optional(ReportedByEcho)]] : [[name, part]],
+    name === 'knownAt'
+      ? [
+          [name, part],
+          ['reportedBy', Type.Optional(ReportedByEcho)],
+        ]
+      : [[name, part]],
   )
   // Spread keeps TypeBox's own symbol keys; `required` is unchanged, as the new property is optional.
   return { ...schema, properties: Object.fromEntries(entries) }

@@ -28,7 +28,8 @@ describe('applying a batch from the log in SQL', () => {
       // Sources with publication dates of every precision, read in a zone that is not UTC.
       const store = createEventStore(db, catalogue, 'Asia/Shanghai')
       await ensureProjections(db, projections)
-      for (const batch of batches(generateHistory(23, 4000, { sources: true }), 500)) await store.append(batch)
+      for (const batch of batches(generateHistory(23, 4000, { sources: true }), 500))
+        await store.append(batch)
       for (const projection of fromLog) {
         const { applyFromLog: _, ...givenEvents } = projection
         const variants: [number, Projection][] = [
