@@ -77,6 +77,17 @@ for (const cache of [true, false]) {
       }
     })
 
+    it('leaves the kept answer without them when it was first computed for include=source', async () => {
+      const at = async (query: string): Promise<Price[]> => {
+        const res = await t.inject(`/v1/prices?product=src-model&asOf=2024-11-30${query}`)
+        expect(res.statusCode, res.body).toBe(200)
+        return res.json().prices
+      }
+      expect((await at('&include=source')).map((p) => p.source)).toEqual([cited, null])
+      expect((await at('')).map((p) => p.source)).toEqual([undefined, undefined])
+      expect(JSON.stringify(await at(''))).not.toContain('Test Daily')
+    })
+
     it('reaches the rows of every query: a product history', async () => {
       const res = await t.inject('/v1/products/src-model/prices?include=source')
       expect(res.json().changes.map((c: Price) => c.source)).toEqual([cited, null])

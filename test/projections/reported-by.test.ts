@@ -7,6 +7,7 @@ import { loadSeeds } from '../../src/seeding.js'
 import { reportedAtSql, reportedInstant } from '../../src/time/reported-at.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { registration } from '../support/events.js'
+import { eventually } from '../support/eventually.js'
 
 /**
  * `reportedBy`: only facts (and retractions) public by then count. The example market's articles
@@ -89,6 +90,27 @@ describe('reportedBy on read models', () => {
     }
     const periods = await get('/v1/timeline/periods?reportedBy=2024-06-15')
     expect(periods.periods).toEqual([])
+  })
+
+  it('is part of the answer cache key: a kept answer is never the answer to another reportedBy', async () => {
+    const count = async (query: string) => {
+      const res = await t.inject(`/v1/prices?asOf=2024-12-31${query}`)
+      expect(res.statusCode, res.body).toBe(200)
+      return (res.json().prices as unknown[]).length
+    }
+    const all = await count('')
+    expect(all).toBeGreaterThan(0)
+    await eventually(
+      'a kept answer',
+      async () => {
+        await count('')
+        return t.app.answerCache?.count
+      },
+      5000,
+    )
+    expect(await count('&reportedBy=2024-06-15')).toBe(0)
+    expect(await count('&reportedBy=2024-06-30')).toBe(all)
+    expect(await count('&reportedBy=2024-06-15')).toBe(0)
   })
 
   it('counts a fact without publishedAt from its recordedAt', async () => {
