@@ -6,7 +6,8 @@ import {
   type ChangePoint,
   changePointTable,
   insertRows,
-  knownAt,
+  type Knowledge,
+  knownBy,
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
@@ -32,7 +33,7 @@ interface Tables {
   entities: EntityRow
 }
 
-function entityRowOf(event: MarketEvent): EntityRow[] {
+function entityRowOf(event: MarketEvent, marketTz: string): EntityRow[] {
   const row = (
     kind: string,
     name: { name: string; localName?: string },
@@ -44,7 +45,7 @@ function entityRowOf(event: MarketEvent): EntityRow[] {
     local_name: name.localName ?? null,
     owner: null,
     category: null,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
     ...extra,
   })
   switch (event.type) {
@@ -71,7 +72,10 @@ export const EntitySchema = Type.Object({
 export type EntityName = Static<typeof EntitySchema>
 
 /** Every entity's latest name known at `at`. */
-export async function entityNamesKnownAt<DB>(db: Kysely<DB>, at: Date): Promise<Map<string, EntityName>> {
+export async function entityNamesKnownAt<DB>(
+  db: Kysely<DB>,
+  at: Date | Knowledge,
+): Promise<Map<string, EntityName>> {
   const { rows } = await sql<{
     slug: string
     kind: string
@@ -81,7 +85,7 @@ export async function entityNamesKnownAt<DB>(db: Kysely<DB>, at: Date): Promise<
   }>`
     select distinct on (e.slug) e.slug, e.kind, e.name, e.local_name, e.owner
       from rm_entities.entities e
-     where ${knownAt('e', at)}
+     where ${knownBy('e', at)}
      order by e.slug, e.position desc
   `.execute(db)
   return new Map(
@@ -104,21 +108,21 @@ export function nameLookupOf(names: ReadonlyMap<string, EntityName>): NameLookup
  * The entity row of `slug` known at `at`, as a subquery for `left join lateral … on true`:
  * every read model that shows names takes them from here.
  */
-export function entityKnownAt(slug: RawBuilder<unknown>, at: Date): RawBuilder<unknown> {
+export function entityKnownAt(slug: RawBuilder<unknown>, at: Date | Knowledge): RawBuilder<unknown> {
   return sql`(
     select e.* from rm_entities.entities e
-     where e.slug = ${slug} and ${knownAt('e', at)}
+     where e.slug = ${slug} and ${knownBy('e', at)}
      order by e.position desc limit 1
   )`
 }
 
 /** The latest name of `slug` known at `at`, or the slug itself. */
-export function entityName(slug: RawBuilder<unknown>, at: Date): RawBuilder<string> {
+export function entityName(slug: RawBuilder<unknown>, at: Date | Knowledge): RawBuilder<string> {
   return sql<string>`coalesce((select x.name from ${entityKnownAt(slug, at)} as x), ${slug})`
 }
 
 /** Names of the slugs in the text[] `slugs`, in the same order. */
-export function entityNames(slugs: RawBuilder<unknown>, at: Date): RawBuilder<string[]> {
+export function entityNames(slugs: RawBuilder<unknown>, at: Date | Knowledge): RawBuilder<string[]> {
   return sql<string[]>`array(
     select ${entityName(sql.ref('s.slug'), at)}
       from unnest(${slugs}) with ordinality as s(slug, n)
@@ -139,7 +143,7 @@ const listEntities = defineQuery({
   cache: 'always',
   async run({ db, at, cached }) {
     const entities = await cached(async () =>
-      [...(await entityNamesKnownAt(db, at.knownAt)).values()].sort(
+      [...(await entityNamesKnownAt(db, at)).values()].sort(
         (a, b) => a.name.localeCompare(b.name, 'en') || a.slug.localeCompare(b.slug),
       ),
     )
@@ -157,8 +161,12 @@ export const entitiesProjection = defineProjection<Tables, MarketEvent>({
   },
   eventTypes: catalogue.namingTypes(),
   indexes: ['entities (slug, position)', 'entities (event_id)'],
-  async apply(db, events) {
-    await insertRows(db, 'entities', events.flatMap(entityRowOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'entities',
+      events.flatMap((e) => entityRowOf(e, marketTz)),
+    )
   },
   queries: [listEntities],
 })

@@ -6,7 +6,7 @@ import {
   type ChangePoint,
   changePointTable,
   insertRows,
-  knownAt,
+  knownBy,
   pointOf,
 } from '../src/projector/change-points.js'
 import { defineProjection } from '../src/projector/projection.js'
@@ -35,7 +35,7 @@ interface Tables {
   funding_rounds: FundingRoundRow
 }
 
-export function fundingRoundRowsOf(event: MarketEvent): FundingRoundRow[] {
+export function fundingRoundRowsOf(event: MarketEvent, marketTz: string): FundingRoundRow[] {
   if (event.type !== 'funding.round_closed') return []
   const d = event.data
   return [
@@ -50,7 +50,7 @@ export function fundingRoundRowsOf(event: MarketEvent): FundingRoundRow[] {
       investors: d.investors,
       occurred_at: event.occurredAt,
       precision: event.precision,
-      ...pointOf(event),
+      ...pointOf(event, marketTz),
     },
   ]
 }
@@ -83,6 +83,7 @@ interface RoundRow extends Omit<FundingRoundRow, 'effective_from'> {
 export interface FundingQuery {
   readonly asOf: Date
   readonly knownAt: Date
+  readonly reportedBy?: Date
   /** Valid-time window on effectiveFrom, both ends included. */
   readonly from?: Date
   readonly to?: Date
@@ -123,10 +124,10 @@ async function roundRows<DB>(db: Kysely<DB>, q: FundingQuery): Promise<RoundRow[
   const company = q.company ?? null
   const afterFrom = q.after?.effectiveFrom ?? null
   const { rows } = await sql<RoundRow>`
-    select f.*, ${entityName(sql.ref('f.company'), q.knownAt)} as company_name,
-           ${entityNames(sql.ref('f.investors'), q.knownAt)} as investor_names
+    select f.*, ${entityName(sql.ref('f.company'), q)} as company_name,
+           ${entityNames(sql.ref('f.investors'), q)} as investor_names
       from rm_funding.funding_rounds f
-     where ${knownAt('f', q.knownAt)} and f.effective_from <= ${q.asOf}
+     where ${knownBy('f', q)} and f.effective_from <= ${q.asOf}
        and (${from}::timestamptz is null or f.effective_from >= ${from})
        and (${to}::timestamptz is null or f.effective_from <= ${to})
        and (${company}::text is null or f.company = ${company})
@@ -214,8 +215,12 @@ export const fundingProjection = defineProjection<Tables, MarketEvent>({
     'funding_rounds (effective_from, position)',
     'funding_rounds (event_id)',
   ],
-  async apply(db, events) {
-    await insertRows(db, 'funding_rounds', events.flatMap(fundingRoundRowsOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'funding_rounds',
+      events.flatMap((e) => fundingRoundRowsOf(e, marketTz)),
+    )
   },
   queries: [listFundingRounds],
 })

@@ -47,14 +47,22 @@ export const allianceMembershipProjection = defineProjection<Tables, MarketEvent
     'membership_changes (member)',
     'membership_changes (event_id)',
   ],
-  async apply(db, events) {
-    await insertRows(db, 'alliances', events.flatMap(allianceRowsOf))
-    await insertRows(db, 'membership_changes', events.flatMap(membershipChangesOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'alliances',
+      events.flatMap((e) => allianceRowsOf(e, marketTz)),
+    )
+    await insertRows(
+      db,
+      'membership_changes',
+      events.flatMap((e) => membershipChangesOf(e, marketTz)),
+    )
   },
   queries: allianceQueries,
 })
 
-export function allianceRowsOf(event: MarketEvent): AllianceRow[] {
+export function allianceRowsOf(event: MarketEvent, marketTz: string): AllianceRow[] {
   if (event.type !== 'alliance.formed' || statusOf(event)) return []
   const d = event.data
   return [
@@ -64,18 +72,18 @@ export function allianceRowsOf(event: MarketEvent): AllianceRow[] {
       local_name: d.localName ?? null,
       conveners: d.conveners,
       summary: d.summary ?? null,
-      ...pointOf(event),
+      ...pointOf(event, marketTz),
     },
   ]
 }
 
 /** The founding members join at the formation's effective time. */
-export function membershipChangesOf(event: MarketEvent): MembershipChangeRow[] {
+export function membershipChangesOf(event: MarketEvent, marketTz: string): MembershipChangeRow[] {
   const change = (member: string, kind: 'joined' | 'left'): MembershipChangeRow => ({
     alliance: event.subject,
     member,
     change: kind,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
   })
   switch (event.type) {
     case 'alliance.formed':

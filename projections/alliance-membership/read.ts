@@ -1,11 +1,12 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import { knownAt } from '../../src/projector/change-points.js'
+import { knownBy } from '../../src/projector/change-points.js'
 import { entityKnownAt } from '../entities.js'
 import type { AllianceAsOf, AllianceMembership } from './schemas.js'
 
 interface MembershipQuery {
   readonly asOf: Date
   readonly knownAt: Date
+  readonly reportedBy?: Date
   readonly alliance?: string
   readonly member?: string
 }
@@ -22,7 +23,7 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
     formed as (
       select distinct on (a.alliance) a.alliance, a.name, a.local_name, a.conveners, a.effective_from, a.event_id
         from rm_alliance_membership.alliances a
-       where a.effective_from <= ${q.asOf} and ${knownAt('a', q.knownAt)}
+       where a.effective_from <= ${q.asOf} and ${knownBy('a', q)}
          and (${alliance}::text is null or a.alliance = ${alliance})
        order by a.alliance, a.effective_from desc, a.position desc
     ),
@@ -30,7 +31,7 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
       select m.alliance, m.member, m.change, m.effective_from, m.position
         from rm_alliance_membership.membership_changes m
        where m.alliance in (select f.alliance from formed f)
-         and m.effective_from <= ${q.asOf} and ${knownAt('m', q.knownAt)}
+         and m.effective_from <= ${q.asOf} and ${knownBy('m', q)}
          and (${member}::text is null or m.member = ${member})
     ),
     current_members as (
@@ -61,7 +62,7 @@ interface AllianceMemberRow {
 /** Alliances formed by `asOf` with their members then, as known at `knownAt`, by slug. */
 export async function alliancesAsOf<DB>(
   db: Kysely<DB>,
-  q: { asOf: Date; knownAt: Date; alliance?: string },
+  q: { asOf: Date; knownAt: Date; reportedBy?: Date; alliance?: string },
 ): Promise<AllianceAsOf[]> {
   const { rows } = await sql<AllianceMemberRow>`
     with ${membershipCtes(q)}
@@ -69,7 +70,7 @@ export async function alliancesAsOf<DB>(
            cm.member, coalesce(ent.name, cm.member) as member_name, cm.since
       from formed f
       left join current_members cm on cm.alliance = f.alliance
-      left join lateral ${entityKnownAt(sql.ref('cm.member'), q.knownAt)} ent on true
+      left join lateral ${entityKnownAt(sql.ref('cm.member'), q)} ent on true
      order by f.alliance, cm.member
   `.execute(db)
   return groupAlliances(rows)
@@ -112,10 +113,10 @@ interface MembershipRow {
 /** The alliances `company` convenes or belongs to at `asOf`, as known at `knownAt`, by slug. */
 export async function allianceMembershipsOf<DB>(
   db: Kysely<DB>,
-  q: { company: string; asOf: Date; knownAt: Date },
+  q: { company: string; asOf: Date; knownAt: Date; reportedBy?: Date },
 ): Promise<AllianceMembership[]> {
   const { rows } = await sql<MembershipRow>`
-    with ${membershipCtes({ asOf: q.asOf, knownAt: q.knownAt, member: q.company })}
+    with ${membershipCtes({ asOf: q.asOf, knownAt: q.knownAt, reportedBy: q.reportedBy, member: q.company })}
     select f.alliance, f.name,
            case when ${q.company}::text = any(f.conveners) then 'convener' else 'member' end as role,
            case when ${q.company}::text = any(f.conveners) then f.effective_from else cm.since end as since

@@ -38,15 +38,27 @@ export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
     'company_plans (product)',
     'company_plans (event_id)',
   ],
-  async apply(db, events) {
-    await insertRows(db, 'company_products', events.flatMap(companyProductRowsOf))
-    await insertRows(db, 'company_relations', events.flatMap(companyRelationRowsOf))
-    await insertRows(db, 'company_plans', events.flatMap(companyPlanRowsOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'company_products',
+      events.flatMap((e) => companyProductRowsOf(e, marketTz)),
+    )
+    await insertRows(
+      db,
+      'company_relations',
+      events.flatMap((e) => companyRelationRowsOf(e, marketTz)),
+    )
+    await insertRows(
+      db,
+      'company_plans',
+      events.flatMap((e) => companyPlanRowsOf(e, marketTz)),
+    )
   },
   queries: [getCompanyProfile],
 })
 
-export function companyProductRowsOf(event: MarketEvent): CompanyProductRow[] {
+export function companyProductRowsOf(event: MarketEvent, marketTz: string): CompanyProductRow[] {
   if (event.type !== 'product.launched' && event.type !== 'entity.registered') return []
   // A planned launch is no product of the company yet: it is one of its plans.
   if (statusOf(event)) return []
@@ -58,14 +70,14 @@ export function companyProductRowsOf(event: MarketEvent): CompanyProductRow[] {
     local_name: d.localName ?? null,
     category: d.category ?? null,
     launched_at: launchedAt,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
   })
   if (event.type === 'product.launched') return [row(event.data.company, event.effectiveFrom)]
   if (event.data.kind === 'product' && event.data.owner) return [row(event.data.owner, null)]
   return []
 }
 
-export function companyRelationRowsOf(event: MarketEvent): CompanyRelationRow[] {
+export function companyRelationRowsOf(event: MarketEvent, marketTz: string): CompanyRelationRow[] {
   const row = (
     company: string,
     kind: RelationKind,
@@ -77,7 +89,7 @@ export function companyRelationRowsOf(event: MarketEvent): CompanyRelationRow[] 
     parties: null,
     name: null,
     summary: null,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
     ...extra,
   })
   if (event.type === 'partnership.announced' && !statusOf(event)) {

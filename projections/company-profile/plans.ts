@@ -3,7 +3,7 @@ import { catalogue, type MarketEvent } from '../../events/index.js'
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import type { FactStatus } from '../../src/catalogue/fields.js'
-import { type ChangePoint, knownAt, pointOf } from '../../src/projector/change-points.js'
+import { type ChangePoint, knownBy, pointOf } from '../../src/projector/change-points.js'
 import type { Precision } from '../../src/time/market-date.js'
 import { entityKnownAt, entityNamesKnownAt, nameLookupOf } from '../entities.js'
 import type { CompanyPlan } from './schemas.js'
@@ -29,7 +29,7 @@ export interface CompanyPlanRow extends ChangePoint {
 export const companyPlansTable = `company text, product text, type text not null, subject text not null,
   status text not null, occurred_at text not null, precision text not null, data jsonb not null`
 
-export function companyPlanRowsOf(event: MarketEvent): CompanyPlanRow[] {
+export function companyPlanRowsOf(event: MarketEvent, marketTz: string): CompanyPlanRow[] {
   const status = statusOf(event)
   if (!status) return []
   const row = (company: string | null, product: string | null): CompanyPlanRow => ({
@@ -41,7 +41,7 @@ export function companyPlanRowsOf(event: MarketEvent): CompanyPlanRow[] {
     occurred_at: event.occurredAt,
     precision: event.precision,
     data: event.data,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
   })
   const companies = (slugs: readonly string[]) => [...new Set(slugs)].map((slug) => row(slug, null))
   switch (event.type) {
@@ -80,7 +80,7 @@ interface PlanRow {
  */
 export async function plansOf<DB>(
   db: Kysely<DB>,
-  q: { company: string; asOf: Date; knownAt: Date },
+  q: { company: string; asOf: Date; knownAt: Date; reportedBy?: Date },
 ): Promise<CompanyPlan[]> {
   // The products the company owns at knownAt, from those it ever launched, was registered with,
   // or planned: a small set, found by index, rather than every plan's owner looked up.
@@ -92,13 +92,13 @@ export async function plansOf<DB>(
        where p.company = ${q.company} and p.product is not null
     ), products as (
       select c.product from candidates c
-       where (select x.owner from ${entityKnownAt(sql.ref('c.product'), q.knownAt)} as x) = ${q.company}
+       where (select x.owner from ${entityKnownAt(sql.ref('c.product'), q)} as x) = ${q.company}
     )
     select p.type, p.subject, p.status, p.occurred_at, p.precision, p.data, p.effective_from, p.recorded_at,
            p.position, p.event_id
       from rm_company_profile.company_plans p
      where (p.company = ${q.company} or (p.company is null and p.product in (select product from products)))
-       and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+       and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
     union all
     select 'price.changed', pp.product, pp.status, pp.occurred_at, pp.precision,
            jsonb_strip_nulls(jsonb_build_object('component', pp.component, 'amount', pp.amount,
@@ -106,11 +106,11 @@ export async function plansOf<DB>(
            pp.effective_from, pp.recorded_at, pp.position, pp.event_id
       from rm_price_list.price_plans pp
      where pp.product in (select product from products)
-       and pp.effective_from <= ${q.asOf} and ${knownAt('pp', q.knownAt)}
+       and pp.effective_from <= ${q.asOf} and ${knownBy('pp', q)}
      order by effective_from, position
   `.execute(db)
   if (rows.length === 0) return []
-  const names = nameLookupOf(await entityNamesKnownAt(db, q.knownAt))
+  const names = nameLookupOf(await entityNamesKnownAt(db, q))
   return rows.map((r) => {
     const event: RecordedEvent = {
       id: r.event_id,

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import { knownAt } from '../../src/projector/change-points.js'
+import { knownBy } from '../../src/projector/change-points.js'
 import { allianceMembershipsOf } from '../alliance-membership/read.js'
 import { entityKnownAt, entityName, entityNames } from '../entities.js'
 import { type FundingRound, fundingRounds } from '../funding.js'
@@ -12,6 +12,7 @@ interface ProfileQuery {
   readonly company: string
   readonly asOf: Date
   readonly knownAt: Date
+  readonly reportedBy?: Date
 }
 
 /**
@@ -29,7 +30,7 @@ export async function companyProfileAsOf<DB>(
     fundingRounds(db, q),
     allianceMembershipsOf(db, q),
     plansOf(db, q),
-    relationsAsOf(db, { asOf: q.asOf, knownAt: q.knownAt, subject: q.company }),
+    relationsAsOf(db, { asOf: q.asOf, knownAt: q.knownAt, reportedBy: q.reportedBy, subject: q.company }),
   ])
   if (!identity.known) return undefined
   return {
@@ -54,24 +55,24 @@ interface IdentityRow {
 }
 
 async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<IdentityRow> {
-  const at = q.knownAt
+  const at = { knownAt: q.knownAt, reportedBy: q.reportedBy }
   const { rows } = await sql<IdentityRow>`
     select ent.name, ent.local_name, (
       ent.name is not null
-      or exists (select 1 from rm_company_profile.company_products p where p.company = ${q.company} and ${knownAt('p', at)})
-      or exists (select 1 from rm_company_profile.company_relations r where r.company = ${q.company} and ${knownAt('r', at)})
-      or exists (select 1 from rm_company_profile.company_plans l where l.company = ${q.company} and ${knownAt('l', at)})
-      or exists (select 1 from rm_funding.funding_rounds f where f.company = ${q.company} and ${knownAt('f', at)})
+      or exists (select 1 from rm_company_profile.company_products p where p.company = ${q.company} and ${knownBy('p', at)})
+      or exists (select 1 from rm_company_profile.company_relations r where r.company = ${q.company} and ${knownBy('r', at)})
+      or exists (select 1 from rm_company_profile.company_plans l where l.company = ${q.company} and ${knownBy('l', at)})
+      or exists (select 1 from rm_funding.funding_rounds f where f.company = ${q.company} and ${knownBy('f', at)})
       or exists (
         select 1 from rm_relations.relation_changes c
-         where (c.from_entity = ${q.company} or c.to_entity = ${q.company}) and ${knownAt('c', at)}
+         where (c.from_entity = ${q.company} or c.to_entity = ${q.company}) and ${knownBy('c', at)}
       )
       or exists (
-        select 1 from rm_alliance_membership.membership_changes m where m.member = ${q.company} and ${knownAt('m', at)}
+        select 1 from rm_alliance_membership.membership_changes m where m.member = ${q.company} and ${knownBy('m', at)}
       )
       or exists (
         select 1 from rm_alliance_membership.alliances a
-         where a.conveners @> array[${q.company}::text] and ${knownAt('a', at)}
+         where a.conveners @> array[${q.company}::text] and ${knownBy('a', at)}
       )
     ) as known
       from (select 1) as one
@@ -98,7 +99,7 @@ async function productsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<CompanyP
       select distinct on (p.product) p.product, p.company, p.name, p.local_name, p.category
         from rm_company_profile.company_products p
        where p.product in (select c.product from rm_company_profile.company_products c where c.company = ${q.company})
-         and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+         and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
        order by p.product, p.effective_from desc, p.position desc
     )
     select l.product, coalesce(ent.name, l.name) as name,
@@ -108,10 +109,10 @@ async function productsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<CompanyP
       left join lateral (
         select p.launched_at from rm_company_profile.company_products p
          where p.product = l.product and p.company = l.company and p.launched_at is not null
-           and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+           and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
          order by p.effective_from desc, p.position desc limit 1
       ) launch on true
-      left join lateral ${entityKnownAt(sql.ref('l.product'), q.knownAt)} ent on true
+      left join lateral ${entityKnownAt(sql.ref('l.product'), q)} ent on true
      where l.company = ${q.company}
      order by l.product
   `.execute(db)
@@ -139,11 +140,11 @@ interface RelationRow {
 /** The company's partnerships and stakes that took effect by `asOf`, in valid-time order. */
 async function relationsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<RelationRow[]> {
   const { rows } = await sql<RelationRow>`
-    select r.kind, r.counterpart, ${entityName(sql.ref('r.counterpart'), q.knownAt)} as counterpart_name,
-           r.parties, ${entityNames(sql.ref('r.parties'), q.knownAt)} as party_names,
+    select r.kind, r.counterpart, ${entityName(sql.ref('r.counterpart'), q)} as counterpart_name,
+           r.parties, ${entityNames(sql.ref('r.parties'), q)} as party_names,
            r.name, r.summary, r.effective_from, r.event_id
       from rm_company_profile.company_relations r
-     where r.company = ${q.company} and r.effective_from <= ${q.asOf} and ${knownAt('r', q.knownAt)}
+     where r.company = ${q.company} and r.effective_from <= ${q.asOf} and ${knownBy('r', q)}
      order by r.effective_from, r.position
   `.execute(db)
   return rows

@@ -31,13 +31,17 @@ export const metricsProjection = defineProjection<Tables, MarketEvent>({
     'metric_points (entity, metric, for_period, effective_from, position)',
     'metric_points (event_id)',
   ],
-  async apply(db, events) {
-    await insertRows(db, 'metric_points', events.flatMap(metricPointsOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'metric_points',
+      events.flatMap((e) => metricPointsOf(e, marketTz)),
+    )
   },
   queries: metricQueries,
 })
 
-export function metricPointsOf(event: MarketEvent): MetricPointRow[] {
+export function metricPointsOf(event: MarketEvent, marketTz: string): MetricPointRow[] {
   if (event.type !== 'metric.reported') return []
   const d = event.data
   return [
@@ -50,7 +54,7 @@ export function metricPointsOf(event: MarketEvent): MetricPointRow[] {
       for_period: d.forPeriod ?? null,
       reported_by: d.reportedBy ?? null,
       precision: event.precision,
-      ...pointOf(event),
+      ...pointOf(event, marketTz),
     },
   ]
 }

@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely'
-import { knownAt } from '../../src/projector/change-points.js'
+import { knownBy } from '../../src/projector/change-points.js'
 import { entityName } from '../entities.js'
 import type { MetricInEffect } from './schemas.js'
 
 export interface MetricsQuery {
   readonly asOf: Date
   readonly knownAt: Date
+  readonly reportedBy?: Date
   /** Only figures about this entity. */
   readonly subject?: string
   /** Only this metric. */
@@ -34,12 +35,12 @@ export async function metricsAsOf<DB>(db: Kysely<DB>, q: MetricsQuery): Promise<
   const subject = q.subject ?? null
   const metric = q.metric ?? null
   const { rows } = await sql<MetricRow>`
-    select m.entity, ${entityName(sql.ref('m.entity'), q.knownAt)} as entity_name, m.metric, m.value, m.unit,
+    select m.entity, ${entityName(sql.ref('m.entity'), q)} as entity_name, m.metric, m.value, m.unit,
            m.qualifier, m.for_period, m.reported_by, m.effective_from, m.event_id
       from (
         select distinct on (p.entity, p.metric, coalesce(p.for_period, '')) p.*
           from rm_metrics.metric_points p
-         where p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+         where p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
            and (${subject}::text is null or p.entity = ${subject})
            and (${metric}::text is null or p.metric = ${metric})
          order by p.entity, p.metric, coalesce(p.for_period, ''), p.effective_from desc, p.position desc

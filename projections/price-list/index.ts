@@ -3,6 +3,7 @@ import { catalogue, type MarketEvent, type MarketEventOf } from '../../events/in
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { reportedAtSql } from '../../src/time/reported-at.js'
 import { priceListQueries } from './queries.js'
 import type { PricePlan, PricePoint, Tables } from './rows.js'
 
@@ -26,11 +27,15 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
     'price_plans (product, effective_from, position)',
     'price_plans (event_id)',
   ],
-  async apply(db, events) {
+  async apply(db, events, { marketTz }) {
     const changes = events.flatMap((e) => (e.type === 'price.changed' ? [e] : []))
-    const points = changes.flatMap((e) => (statusOf(e) ? [] : [pricePointOf(e)]))
+    const points = changes.flatMap((e) => (statusOf(e) ? [] : [pricePointOf(e, marketTz)]))
     await insertRows(db, 'price_points', points)
-    await insertRows(db, 'price_plans', changes.flatMap(pricePlanOf))
+    await insertRows(
+      db,
+      'price_plans',
+      changes.flatMap((e) => pricePlanOf(e, marketTz)),
+    )
     if (points.length) {
       const keys = JSON.stringify(points.map(({ product, component }) => ({ product, component })))
       await sql`
@@ -44,14 +49,16 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
   // pass through Node. price.changed is at its first schema version, so its data needs no upcast.
   // A planned or announced change is no price, nor is its previousAmount: it is a plan, kept
   // apart, as by `apply` (the catalogue accepts no other status than those two).
-  async applyFromLog(db, { after, upTo }) {
+  async applyFromLog(db, { after, upTo }, { marketTz }) {
+    const reportedAt = reportedAtSql(sql`e.source->>'publishedAt'`, sql`e.recorded_at`, marketTz)
     const { rows } = await sql<{ applied: number }>`
       with plans as (
         insert into price_plans (product, component, amount, currency, unit, previous_amount, occurred_at,
-                                 precision, status, effective_from, recorded_at, retracted_at, position, event_id)
+                                 precision, status, effective_from, recorded_at, retracted_at, position, event_id,
+                                 reported_at, retraction_reported_at)
         select e.subject, e.data->>'component', e.data->>'amount', e.data->>'currency', e.data->>'unit',
                e.data->>'previousAmount', e.occurred_at, e.precision, e.data->>'status', e.effective_from,
-               e.recorded_at, null, e.position, e.id
+               e.recorded_at, null, e.position, e.id, ${reportedAt}, null
           from public.events e
          where e.type = 'price.changed' and e.data->>'status' is not null
            and e.position > ${after} and e.position <= ${upTo}
@@ -59,10 +66,11 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
         returning 1
       ), points as (
         insert into price_points (product, component, amount, currency, unit, previous_amount, occurred_at,
-                                  precision, effective_from, recorded_at, retracted_at, position, event_id)
+                                  precision, effective_from, recorded_at, retracted_at, position, event_id,
+                                  reported_at, retraction_reported_at)
         select e.subject, e.data->>'component', e.data->>'amount', e.data->>'currency', e.data->>'unit',
                e.data->>'previousAmount', e.occurred_at, e.precision, e.effective_from, e.recorded_at, null,
-               e.position, e.id
+               e.position, e.id, ${reportedAt}, null
           from public.events e
          where e.type = 'price.changed' and e.data->>'status' is null
            and e.position > ${after} and e.position <= ${upTo}
@@ -83,12 +91,12 @@ if (catalogue.get('price.changed')?.schemaVersion !== 1) {
 }
 
 /** A planned or announced change, as a point with its status: shown in the history, never in effect. */
-function pricePlanOf(event: MarketEventOf<'price.changed'>): PricePlan[] {
+function pricePlanOf(event: MarketEventOf<'price.changed'>, marketTz: string): PricePlan[] {
   const status = statusOf(event)
-  return status ? [{ ...pricePointOf(event), status }] : []
+  return status ? [{ ...pricePointOf(event, marketTz), status }] : []
 }
 
-function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {
+function pricePointOf(event: MarketEventOf<'price.changed'>, marketTz: string): PricePoint {
   const d = event.data
   return {
     product: event.subject,
@@ -99,6 +107,6 @@ function pricePointOf(event: MarketEventOf<'price.changed'>): PricePoint {
     previous_amount: d.previousAmount ?? null,
     occurred_at: event.occurredAt,
     precision: event.precision,
-    ...pointOf(event),
+    ...pointOf(event, marketTz),
   }
 }

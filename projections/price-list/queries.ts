@@ -41,7 +41,7 @@ const getPriceHistory = defineQuery({
   readModels: ['price-list'],
   cache: 'always',
   async run({ db, at, cached }, { params: { product } }) {
-    const changes = await cached(() => priceHistory(db, product, at.knownAt))
+    const changes = await cached(() => priceHistory(db, product, at))
     return { product, knownAt: at.knownAt.toISOString(), changes }
   },
 })

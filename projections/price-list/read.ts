@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { FactStatus } from '../../src/catalogue/fields.js'
-import { knownAt } from '../../src/projector/change-points.js'
+import { type Knowledge, knownBy } from '../../src/projector/change-points.js'
 import { entityKnownAt } from '../entities.js'
 import type { PricePoint } from './rows.js'
 import type { PriceChange, PriceInEffect } from './schemas.js'
@@ -28,7 +28,7 @@ interface PriceRow {
  */
 export async function priceListAsOf<DB>(
   db: Kysely<DB>,
-  q: { asOf: Date; knownAt: Date; product?: string; company?: string },
+  q: { asOf: Date; knownAt: Date; reportedBy?: Date; product?: string; company?: string },
 ): Promise<PriceInEffect[]> {
   const { rows } = await sql<PriceRow>`
     select k.product, k.component, ent.name as product_name, ent.owner as company,
@@ -40,17 +40,17 @@ export async function priceListAsOf<DB>(
         select p.amount, p.currency, p.unit, p.effective_from, p.event_id
           from rm_price_list.price_points p
          where p.product = k.product and p.component = k.component
-           and p.effective_from <= ${q.asOf} and ${knownAt('p', q.knownAt)}
+           and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
          order by p.effective_from desc, p.position desc limit 1
       ) cur on true
       left join lateral (
         select p.previous_amount, p.currency, p.unit, p.event_id
           from rm_price_list.price_points p
          where p.product = k.product and p.component = k.component
-           and p.effective_from > ${q.asOf} and ${knownAt('p', q.knownAt)}
+           and p.effective_from > ${q.asOf} and ${knownBy('p', q)}
          order by p.effective_from asc, p.position asc limit 1
       ) nxt on true
-      left join lateral ${entityKnownAt(sql.ref('k.product'), q.knownAt)} ent on true
+      left join lateral ${entityKnownAt(sql.ref('k.product'), q)} ent on true
      where (cur.amount is not null or nxt.previous_amount is not null)
        and (${q.product ?? null}::text is null or k.product = ${q.product ?? null})
        and (${q.company ?? null}::text is null or ent.owner = ${q.company ?? null})
@@ -92,19 +92,23 @@ function priceInEffect(r: PriceRow): PriceInEffect {
  * A product's price changes in valid-time order, as known at `knownAt`, with its planned and
  * announced changes among them, marked by their status.
  */
-export async function priceHistory<DB>(db: Kysely<DB>, product: string, at: Date): Promise<PriceChange[]> {
+export async function priceHistory<DB>(
+  db: Kysely<DB>,
+  product: string,
+  at: Date | Knowledge,
+): Promise<PriceChange[]> {
   const { rows } = await sql<
     PricePoint & { effective_from: Date; recorded_at: Date; status: FactStatus | null }
   >`
     select p.component, p.amount, p.previous_amount, p.currency, p.unit, p.occurred_at, p.precision,
            p.effective_from, p.recorded_at, p.event_id, p.position, null::text as status
       from rm_price_list.price_points p
-     where p.product = ${product} and ${knownAt('p', at)}
+     where p.product = ${product} and ${knownBy('p', at)}
     union all
     select p.component, p.amount, p.previous_amount, p.currency, p.unit, p.occurred_at, p.precision,
            p.effective_from, p.recorded_at, p.event_id, p.position, p.status
       from rm_price_list.price_plans p
-     where p.product = ${product} and ${knownAt('p', at)}
+     where p.product = ${product} and ${knownBy('p', at)}
      order by effective_from, position
   `.execute(db)
   return rows.map((r) => ({

@@ -40,13 +40,17 @@ export const relationsProjection = defineProjection<Tables, MarketEvent>({
     'relation_changes (to_entity)',
     'relation_changes (event_id)',
   ],
-  async apply(db, events) {
-    await insertRows(db, 'relation_changes', events.flatMap(relationChangesOf))
+  async apply(db, events, { marketTz }) {
+    await insertRows(
+      db,
+      'relation_changes',
+      events.flatMap((e) => relationChangesOf(e, marketTz)),
+    )
   },
   queries: relationQueries,
 })
 
-export function relationChangesOf(event: MarketEvent): RelationChangeRow[] {
+export function relationChangesOf(event: MarketEvent, marketTz: string): RelationChangeRow[] {
   switch (event.type) {
     case 'relation.established':
       return [
@@ -59,7 +63,7 @@ export function relationChangesOf(event: MarketEvent): RelationChangeRow[] {
           summary: event.data.summary ?? null,
           reason: null,
           precision: event.precision,
-          ...pointOf(event),
+          ...pointOf(event, marketTz),
         },
       ]
     case 'relation.ended':
@@ -73,7 +77,7 @@ export function relationChangesOf(event: MarketEvent): RelationChangeRow[] {
           summary: null,
           reason: event.data.reason ?? null,
           precision: event.precision,
-          ...pointOf(event),
+          ...pointOf(event, marketTz),
         },
       ]
     default:

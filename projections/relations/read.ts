@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely'
-import { knownAt } from '../../src/projector/change-points.js'
+import { knownBy } from '../../src/projector/change-points.js'
 import { entityName } from '../entities.js'
 import type { RelationInEffect } from './schemas.js'
 
 export interface RelationsQuery {
   readonly asOf: Date
   readonly knownAt: Date
+  readonly reportedBy?: Date
   /** Relations with this entity at either end. */
   readonly subject?: string
   /** Only relations of these kinds. */
@@ -50,7 +51,7 @@ async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<Rela
       select c.from_entity, c.to_entity, c.kind, c.change, c.effective_from, c.position, c.precision,
              c.summary, c.event_id
         from rm_relations.relation_changes c
-       where c.effective_from <= ${q.asOf} and ${knownAt('c', q.knownAt)} and c.status is null
+       where c.effective_from <= ${q.asOf} and ${knownBy('c', q)} and c.status is null
          and (${subject}::text is null or c.from_entity = ${subject} or c.to_entity = ${subject})
          and (${kinds}::text[] is null or c.kind = any(${kinds}::text[]))
     ),
@@ -65,8 +66,8 @@ async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<Rela
          )
        order by e.from_entity, e.kind, e.to_entity, e.effective_from, e.position
     )
-    select r.from_entity, ${entityName(sql.ref('r.from_entity'), q.knownAt)} as from_name,
-           r.to_entity, ${entityName(sql.ref('r.to_entity'), q.knownAt)} as to_name,
+    select r.from_entity, ${entityName(sql.ref('r.from_entity'), q)} as from_name,
+           r.to_entity, ${entityName(sql.ref('r.to_entity'), q)} as to_name,
            r.kind, r.effective_from, r.precision, r.summary, r.event_id, r.position
       from in_effect r
      where (${afterFrom}::timestamptz is null

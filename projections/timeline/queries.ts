@@ -45,6 +45,7 @@ interface GivenFilters {
 function filterOf(q: GivenFilters, { at, catalogue, marketTz }: QueryContext) {
   return {
     knownAt: at.knownAt,
+    ...(at.reportedBy ? { reportedBy: at.reportedBy, marketTz } : {}),
     ...(q.from ? { from: startOfDate('from', q.from, marketTz) } : {}),
     ...(q.to ? { to: endOfDate('to', q.to, marketTz) } : {}),
     ...(q.type ? { types: resolveTypes(catalogue, q.type) } : {}),

@@ -2,13 +2,17 @@ import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Catalogue } from '../../src/catalogue/catalogue.js'
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import type { EventSource, RecordedEvent } from '../../src/catalogue/event-type.js'
-import { knownAt } from '../../src/projector/change-points.js'
+import { knownBy } from '../../src/projector/change-points.js'
 import type { Precision } from '../../src/time/market-date.js'
+import { reportedAtSql } from '../../src/time/reported-at.js'
 import { entityNamesKnownAt, nameLookupOf } from '../entities.js'
 import type { TimelineEntry, TimelinePeriod } from './schemas.js'
 
 export interface TimelineQuery {
   readonly knownAt: Date
+  readonly reportedBy?: Date
+  /** The zone `reportedBy` reads publication dates in; needed with it. */
+  readonly marketTz?: string
   readonly from?: Date
   readonly to?: Date
   readonly types?: readonly string[]
@@ -30,7 +34,7 @@ function timelineFilter(q: Omit<TimelineQuery, 'limit' | 'after'>): RawBuilder<b
   const only = q.onlyTypes ? [...q.onlyTypes] : null
   const excluded = q.excludedTypes?.length ? [...q.excludedTypes] : null
   const precisions = q.precisions ? [...q.precisions] : null
-  return sql<boolean>`${knownAt('t', q.knownAt)}
+  return sql<boolean>`${knownThen(q)}
        and (${q.from ?? null}::timestamptz is null or t.effective_from >= ${q.from ?? null})
        and (${q.to ?? null}::timestamptz is null or t.effective_from <= ${q.to ?? null})
        and (${q.subject ?? null}::text is null or t.subject = ${q.subject ?? null})
@@ -38,6 +42,18 @@ function timelineFilter(q: Omit<TimelineQuery, 'limit' | 'after'>): RawBuilder<b
        and (${only}::text[] is null or t.type = any(${only}))
        and (${excluded}::text[] is null or t.type <> all(${excluded}))
        and (${precisions}::text[] is null or t.precision = any(${precisions}))`
+}
+
+/**
+ * What was known at `knownAt` (and, with `reportedBy`, public by then). The timeline is the log,
+ * which keeps no reported instant: each event's is computed from its source by the rule the change
+ * points are filled by (src/time/reported-at.ts).
+ */
+function knownThen(q: Pick<TimelineQuery, 'knownAt' | 'reportedBy' | 'marketTz'>): RawBuilder<boolean> {
+  if (q.reportedBy === undefined) return knownBy('t', q.knownAt)
+  const reported = reportedAtSql(sql`t.source->>'publishedAt'`, sql`t.recorded_at`, q.marketTz ?? 'UTC')
+  return sql<boolean>`(t.recorded_at <= ${q.knownAt} and ${reported} <= ${q.reportedBy}
+    and (t.retracted_at is null or t.retracted_at > ${q.knownAt} or t.retraction_reported_at > ${q.reportedBy}))`
 }
 
 /** A row of the timeline view: an event of the log with its retraction time. */
@@ -70,7 +86,7 @@ export async function timelinePage<DB>(
      order by t.effective_from, t.position
      limit ${q.limit}
   `.execute(db)
-  const names = nameLookupOf(await entityNamesKnownAt(db, q.knownAt))
+  const names = nameLookupOf(await entityNamesKnownAt(db, q))
   return rows.map((r) => {
     const event: RecordedEvent = {
       id: r.event_id,

@@ -2,6 +2,7 @@
 export interface RetractionRow {
   event_id: string
   retracted_at: Date | string
+  retraction_reported_at: Date | string
 }
 
 export interface Tables {

@@ -3,6 +3,7 @@ import type { CacheRule, Instants } from '../queries/query.js'
 interface GivenPointInTime {
   readonly asOf?: string
   readonly knownAt?: string
+  readonly reportedBy?: string
   readonly consistentWith?: number
 }
 
@@ -19,7 +20,8 @@ export function cacheable(rule: CacheRule, given: GivenPointInTime): boolean {
 /**
  * The request as a cache key: its operation, parameters and query string, with the point in time
  * as instants. A defaulted `knownAt` ("now") stands for the latest the read models know: the cache
- * is dropped whenever they move.
+ * is dropped whenever they move. `include` is left out: sources are attached after the cache, so
+ * an answer with them and one without share their kept part.
  */
 export function cacheKeyOf(
   operationId: string,
@@ -27,10 +29,11 @@ export function cacheKeyOf(
   query: GivenPointInTime & Readonly<Record<string, unknown>>,
   at: Instants,
 ): string {
-  const { asOf, knownAt, consistentWith: _, ...rest } = query
+  const { asOf, knownAt, reportedBy, consistentWith: _, include: __, ...rest } = query
   const pointInTime = {
     ...(asOf === undefined ? {} : { asOf: at.asOf }),
     knownAt: knownAt === undefined ? 'latest' : at.knownAt,
+    ...(reportedBy === undefined ? {} : { reportedBy: at.reportedBy }),
   }
   return `${operationId}:${JSON.stringify([params, sorted(rest), pointInTime])}`
 }

@@ -16,6 +16,7 @@ const flags: Record<keyof GivenParameters, string> = {
   knownAt: '--known-at',
   from: '--from',
   to: '--to',
+  reportedBy: '--reported-by',
 }
 
 const program = new Command('npm run report --')
@@ -34,6 +35,10 @@ const program = new Command('npm run report --')
     'price-changes, funding: from the start of this date (valid time; default: the beginning)',
   )
   .option('--to <date>', 'price-changes, funding: to the end of this date (valid time; default: no end)')
+  .option(
+    '--reported-by <date>',
+    'only facts and retractions published (source.publishedAt, else recorded) by the end of this date',
+  )
   .addOption(new Option('--format <format>', 'output format').choices(reportFormats).default('json'))
   .option('--out <file>', 'write the report to this file instead of standard output')
   .addHelpText(
@@ -57,6 +62,7 @@ const options = program.opts<{
   knownAt?: string
   from?: string
   to?: string
+  reportedBy?: string
   format: ReportFormat
   out?: string
 }>()
@@ -66,6 +72,7 @@ const given: GivenParameters = {
   ...(options.knownAt !== undefined ? { knownAt: options.knownAt } : {}),
   ...(options.from !== undefined ? { from: options.from } : {}),
   ...(options.to !== undefined ? { to: options.to } : {}),
+  ...(options.reportedBy !== undefined ? { reportedBy: options.reportedBy } : {}),
 }
 const config = commandConfig('report')
 const parameters = resolveOrExit(given)

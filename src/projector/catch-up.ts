@@ -59,12 +59,13 @@ export async function applyNextBatch(
       const searchPath = `${generationSchema(projection.name, generation)}, public`
       await sql`select set_config('search_path', ${searchPath}, true)`.execute(trx)
       const tables = trx as unknown as Kysely<unknown>
+      const context = { marketTz: store.marketTz }
       if (projection.applyFromLog) {
-        applied += await projection.applyFromLog(tables, { after: checkpoint.position, upTo })
+        applied += await projection.applyFromLog(tables, { after: checkpoint.position, upTo }, context)
       } else {
-        await projection.apply(tables, events)
+        await projection.apply(tables, events, context)
       }
-      await applyRetractions(trx, changePointTables(projection), retractionsIn(events))
+      await applyRetractions(trx, changePointTables(projection), retractionsIn(events, store.marketTz))
       await sql`select set_config('search_path', 'public', true)`.execute(trx)
     }
     await trx

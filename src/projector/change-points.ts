@@ -1,6 +1,7 @@
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely'
 import type { eventRetracted } from '../../events/event-retracted.js'
 import type { EventOf, RecordedEvent } from '../catalogue/event-type.js'
+import { reportedInstant } from '../time/reported-at.js'
 
 /**
  * Bitemporal read-model rows are change points: a value that took effect at `effective_from`
@@ -12,7 +13,9 @@ const changePointColumns = `
   recorded_at timestamptz not null,
   retracted_at timestamptz,
   position bigint not null,
-  event_id uuid not null`
+  event_id uuid not null,
+  reported_at timestamptz not null,
+  retraction_reported_at timestamptz`
 
 /** A table declared as change points: the projector marks its rows retracted. */
 export interface ChangePointTable {
@@ -32,16 +35,22 @@ export interface ChangePoint {
   retracted_at: Date | string | null
   position: number
   event_id: string
+  /** When the fact became public: the end of its source's publishedAt, else recorded_at. */
+  reported_at: Date | string
+  /** The reported instant of the retraction that retracted_at comes from. */
+  retraction_reported_at: Date | string | null
 }
 
-/** The change-point columns of a row that comes from `event`. */
-export function pointOf(event: RecordedEvent): ChangePoint {
+/** The change-point columns of a row that comes from `event`; publication dates read in `marketTz`. */
+export function pointOf(event: RecordedEvent, marketTz: string): ChangePoint {
   return {
     effective_from: event.effectiveFrom,
     recorded_at: event.recordedAt,
     retracted_at: null,
     position: event.position,
     event_id: event.id,
+    reported_at: reportedInstant(event, marketTz),
+    retraction_reported_at: null,
   }
 }
 
@@ -51,10 +60,36 @@ export function knownAt(alias: string, at: Date): RawBuilder<boolean> {
   return sql<boolean>`(${t}.recorded_at <= ${at} and (${t}.retracted_at is null or ${t}.retracted_at > ${at}))`
 }
 
+/** What a reader knew: what the service had recorded by `knownAt`, and had been published by `reportedBy`. */
+export interface Knowledge {
+  readonly knownAt: Date
+  readonly reportedBy?: Date | undefined
+}
+
+/**
+ * True for a row recorded by `knownAt` and reported by `reportedBy`, and not retracted by a
+ * retraction that was both. Without `reportedBy` it is `knownAt` itself.
+ */
+export function knownBy(alias: string, knowledge: Date | Knowledge): RawBuilder<boolean> {
+  const k = knowledgeOf(knowledge)
+  if (k.reportedBy === undefined) return knownAt(alias, k.knownAt)
+  const t = sql.ref(alias)
+  const by = k.reportedBy
+  return sql<boolean>`(${t}.recorded_at <= ${k.knownAt} and ${t}.reported_at <= ${by}
+    and (${t}.retracted_at is null or ${t}.retracted_at > ${k.knownAt} or ${t}.retraction_reported_at > ${by}))`
+}
+
+/** A bare instant is `knownAt` alone. */
+export function knowledgeOf(knowledge: Date | Knowledge): Knowledge {
+  return knowledge instanceof Date ? { knownAt: knowledge } : knowledge
+}
+
 export interface Retraction {
   readonly eventId: string
   readonly recordedAt: string
   readonly position: number
+  /** When the retraction became public (its own source's publishedAt, else recordedAt). */
+  readonly reportedAt: string
 }
 
 type RetractionEvent = EventOf<typeof eventRetracted>
@@ -65,10 +100,13 @@ function isRetraction(event: RecordedEvent): event is RetractionEvent {
 }
 
 /** The `event.retracted` events of a batch. */
-export function retractionsIn(events: readonly RecordedEvent[]): Retraction[] {
-  return events
-    .filter(isRetraction)
-    .map((e) => ({ eventId: e.data.eventId, recordedAt: e.recordedAt, position: e.position }))
+export function retractionsIn(events: readonly RecordedEvent[], marketTz: string): Retraction[] {
+  return events.filter(isRetraction).map((e) => ({
+    eventId: e.data.eventId,
+    recordedAt: e.recordedAt,
+    position: e.position,
+    reportedAt: reportedInstant(e, marketTz),
+  }))
 }
 
 /**
@@ -83,15 +121,18 @@ export async function applyRetractions(
   if (retractions.length === 0) return
   const payload = JSON.stringify(retractions)
   for (const table of tables) {
-    // Each row takes the earliest retraction recorded after it — within a batch as across batches.
+    // Each row takes the earliest retraction recorded after it — within a batch as across batches —
+    // with that retraction's reported instant.
     await sql`
       with r as (
-        select * from jsonb_to_recordset(${payload}::jsonb) as r("eventId" uuid, "recordedAt" timestamptz, position bigint)
+        select * from jsonb_to_recordset(${payload}::jsonb)
+                   as r("eventId" uuid, "recordedAt" timestamptz, position bigint, "reportedAt" timestamptz)
       )
       update ${sql.table(table)} as t
-         set retracted_at = (select r."recordedAt" from r
-                              where r."eventId" = t.event_id and r.position > t.position
-                              order by r.position limit 1)
+         set (retracted_at, retraction_reported_at) = (
+               select r."recordedAt", r."reportedAt" from r
+                where r."eventId" = t.event_id and r.position > t.position
+                order by r.position limit 1)
        where t.retracted_at is null and t.event_id in (select "eventId" from r)
     `.execute(db)
   }

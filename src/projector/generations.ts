@@ -40,20 +40,67 @@ export async function ensureProjections(
   })
 }
 
-/** True when `generation` has every table and view that `projection` declares. */
+/**
+ * True when `generation` has every table and view that `projection` declares, and each table every
+ * column it declares: a column added to a read model (or to every change point) rebuilds it too.
+ */
 async function holdsEveryRelation(
   trx: Kysely<Database>,
   projection: Projection,
   generation: number,
 ): Promise<boolean> {
+  const schema = generationSchema(projection.name, generation)
   const tables = Object.keys(projection.tables)
   const views = Object.keys(projection.views ?? {})
   const { rows } = await sql<{ n: number }>`
     select count(*)::int as n from pg_class c join pg_namespace s on s.oid = c.relnamespace
-     where s.nspname = ${generationSchema(projection.name, generation)}
+     where s.nspname = ${schema}
        and ((c.relkind = 'r' and c.relname = any(${tables})) or (c.relkind = 'v' and c.relname = any(${views})))
   `.execute(trx)
-  return rows[0]?.n === tables.length + views.length
+  if (rows[0]?.n !== tables.length + views.length) return false
+  return holdsEveryColumn(trx, schema, projection)
+}
+
+async function holdsEveryColumn(
+  trx: Kysely<Database>,
+  schema: string,
+  projection: Projection,
+): Promise<boolean> {
+  const declared = Object.entries(projection.tables).flatMap(([table, definition]) =>
+    declaredColumns(tableBody(definition)).map((column) => `${table}.${column}`),
+  )
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from pg_attribute a
+      join pg_class c on c.oid = a.attrelid join pg_namespace s on s.oid = c.relnamespace
+     where s.nspname = ${schema} and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+       and c.relname || '.' || a.attname = any(${declared})
+  `.execute(trx)
+  return rows[0]?.n === declared.length
+}
+
+/** Words that open a table constraint, not a column, in a `create table` body. */
+const constraintWords = new Set(['primary', 'unique', 'constraint', 'check', 'foreign', 'exclude', 'like'])
+
+/** The column names of a `create table` body, `(a text not null, b int, primary key (a))`: a, b. */
+export function declaredColumns(body: string): string[] {
+  const inner = body.trim().replace(/^\(/, '').replace(/\)$/, '')
+  const items: string[] = []
+  let depth = 0
+  let item = ''
+  for (const char of inner) {
+    if (char === ',' && depth === 0) {
+      items.push(item)
+      item = ''
+      continue
+    }
+    if (char === '(') depth++
+    if (char === ')') depth--
+    item += char
+  }
+  items.push(item)
+  return items
+    .map((i) => i.trim().split(/\s+/)[0]?.replaceAll('"', '') ?? '')
+    .filter((name) => name !== '' && !constraintWords.has(name.toLowerCase()))
 }
 
 async function replaceOutdated(

@@ -37,7 +37,7 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
    */
   readonly eventTypes?: readonly Event['type'][]
   /** Applies events in position order. Must be deterministic: a rebuild replays the same events. */
-  apply(db: Kysely<Tables>, events: readonly Event[]): Promise<void>
+  apply(db: Kysely<Tables>, events: readonly Event[], context: ApplyContext): Promise<void>
   /**
    * Applies a batch straight from the log, in SQL, instead of being handed its events: does to
    * the tables what `apply` does with the events of `eventTypes` in positions (after, upTo], and
@@ -45,9 +45,14 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
    * reads the batch's retractions and marks the change-point tables itself. Only for event types
    * whose data needs no upcasting: SQL sees the data as it was written.
    */
-  applyFromLog?(db: Kysely<Tables>, batch: LogRange): Promise<number>
+  applyFromLog?(db: Kysely<Tables>, batch: LogRange, context: ApplyContext): Promise<number>
   /** What the read model answers over HTTP, registered by the API in this order. */
   readonly queries?: readonly Query[]
+}
+
+/** What applying a batch may need besides its events: the market time zone (publication dates). */
+export interface ApplyContext {
+  readonly marketTz: string
 }
 
 /** The positions of a batch: after `after`, up to and including `upTo`. */

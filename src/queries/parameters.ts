@@ -60,6 +60,19 @@ export const KnownAt = Type.String({
     'Transaction time: only what the service had recorded (and not retracted) by the END of this date or this instant. Default: now.',
 })
 
+export const ReportedBy = Type.String({
+  ...MarketDateString,
+  description:
+    'Publication time, for backtests without look-ahead: only facts and retractions whose source was published ' +
+    '(`source.publishedAt`) by the END of this date or this instant count; a publication date of month or year ' +
+    'precision counts from the end of that month or year, a fact without one from when it was recorded. ' +
+    'Combines with asOf and knownAt. Default: no such limit.',
+})
+
+export const IncludeSource = Type.Literal('source', {
+  description: "source: each row with an eventId also carries its event's `source`, as recorded.",
+})
+
 export const ConsistentWith = Type.Integer({
   minimum: 0,
   maximum: maxPosition,
@@ -77,11 +90,13 @@ export const PrecisionFilter = Type.String({
 export const asOfAndKnownAt = {
   asOf: Type.Optional(AsOf),
   knownAt: Type.Optional(KnownAt),
+  reportedBy: Type.Optional(ReportedBy),
   consistentWith: Type.Optional(ConsistentWith),
 }
 
 /** The point in time of a query that takes transaction time only (names, histories, the timeline). */
 export const knownAtOnly = {
   knownAt: Type.Optional(KnownAt),
+  reportedBy: Type.Optional(ReportedBy),
   consistentWith: Type.Optional(ConsistentWith),
 }

@@ -49,6 +49,8 @@ export type PointInTimeParameters = typeof knownAtOnly
 export interface Instants {
   readonly asOf: Date
   readonly knownAt: Date
+  /** Only facts (and retractions) public by then: the end of the given date. Undefined: no such limit. */
+  readonly reportedBy?: Date
 }
 
 export interface QueryContext {

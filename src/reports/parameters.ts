@@ -8,11 +8,12 @@ export interface GivenParameters {
   readonly knownAt?: string
   readonly from?: string
   readonly to?: string
+  readonly reportedBy?: string
 }
 
 const parametersOf = {
-  'as-of': ['asOf', 'knownAt'],
-  window: ['from', 'to', 'knownAt'],
+  'as-of': ['asOf', 'knownAt', 'reportedBy'],
+  window: ['from', 'to', 'knownAt', 'reportedBy'],
 } as const
 
 /** The parameters `report` accepts, in the order they are documented. */
@@ -45,11 +46,13 @@ export function resolveParameters(
       { path: '/from', message: `must not be after to (${given.to})` },
     ])
   }
+  const reportedBy = instantOf(given, 'reportedBy', marketTz)
   return {
     asOf: instantOf(given, 'asOf', marketTz) ?? now,
     knownAt: instantOf(given, 'knownAt', marketTz) ?? now,
     from,
     to,
+    ...(reportedBy === null ? {} : { reportedBy, marketTz }),
   }
 }
 
@@ -67,9 +70,11 @@ export function describeParameters(
   parameters: ReportParameters,
 ): Record<string, string | null> {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+  const reportedBy: Record<string, string | null> =
+    parameters.reportedBy == null ? {} : { reportedBy: iso(parameters.reportedBy) }
   return report.period === 'as-of'
-    ? { asOf: iso(parameters.asOf), knownAt: iso(parameters.knownAt) }
-    : { from: iso(parameters.from), to: iso(parameters.to), knownAt: iso(parameters.knownAt) }
+    ? { asOf: iso(parameters.asOf), knownAt: iso(parameters.knownAt), ...reportedBy }
+    : { from: iso(parameters.from), to: iso(parameters.to), knownAt: iso(parameters.knownAt), ...reportedBy }
 }
 
 /** A file name for a report and the parameters given: `price-changes-2024-05-01-to-2024-05-31.csv`. */
@@ -80,5 +85,6 @@ export function reportFileName(report: Report, given: GivenParameters, extension
     parts.push(given.from ?? 'start', 'to', given.to ?? 'now')
   }
   if (given.knownAt) parts.push('known', given.knownAt)
+  if (given.reportedBy) parts.push('reported', given.reportedBy)
   return `${parts.map((part) => part.replace(/[^A-Za-z0-9.-]+/g, '-')).join('-')}.${extension}`
 }

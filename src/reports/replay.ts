@@ -3,7 +3,11 @@ import type { Catalogue } from '../catalogue/catalogue.js'
 import type { Database } from '../db/schema.js'
 import { lastPositionKnownAt } from '../store/sql/known-at.js'
 import { type ReplayRow, readReplayPage } from '../store/sql/replay-pages.js'
-import { retractionsUpTo } from '../store/sql/retractions.js'
+import {
+  type ReportedRetraction,
+  reportedRetractionsUpTo,
+  retractionsUpTo,
+} from '../store/sql/retractions.js'
 import { describeParameters } from './parameters.js'
 import type { Report, ReportParameters } from './report.js'
 
@@ -55,6 +59,8 @@ export async function replayReport(
   const cutoff = await lastPositionKnownAt(db, new Date(parameters.knownAt))
   const types = [...report.eventTypes]
   const retractions = await retractionsUpTo(db, cutoff)
+  const counts = await reportedFilter(db, parameters, cutoff)
+  const reportedIn = counts ? { reportedIn: parameters.marketTz ?? 'UTC' } : {}
   const upcast = upcasterOf(catalogue)
   await options.onProgress?.({ replayed: 0, total: cutoff })
 
@@ -65,16 +71,17 @@ export async function replayReport(
     upTo: cutoff,
     types,
     limit: pageSize,
+    ...reportedIn,
   })
   while (next) {
     const page: ReplayRow[] = await next
     const last = page.at(-1)
     next =
       last && page.length === pageSize
-        ? readReplayPage(db, { after: last.position, upTo: cutoff, types, limit: pageSize })
+        ? readReplayPage(db, { after: last.position, upTo: cutoff, types, limit: pageSize, ...reportedIn })
         : undefined
     for (const row of page) {
-      if ((retractions.get(row.id) ?? 0) > row.position) continue
+      if (counts ? !counts(row) : (retractions.get(row.id) ?? 0) > row.position) continue
       upcast(row)
       state = report.evolve(state, row)
     }
@@ -87,6 +94,27 @@ export async function replayReport(
     position: cutoff,
     eventsReplayed: read,
     ...report.result(state, parameters),
+  }
+}
+
+/**
+ * With `reportedBy`: whether an event counts — it was public by then, and the first retraction of it
+ * (as the read models mark it) was not, or came after `cutoff` (was not recorded by knownAt).
+ */
+async function reportedFilter(
+  db: Kysely<Database>,
+  parameters: ReportParameters,
+  cutoff: number,
+): Promise<((row: ReplayRow) => boolean) | undefined> {
+  const reportedBy = parameters.reportedBy ?? null
+  if (reportedBy === null) return undefined
+  const retractions = await reportedRetractionsUpTo(db, cutoff, parameters.marketTz ?? 'UTC')
+  const firstAfter = (list: readonly ReportedRetraction[] | undefined, position: number) =>
+    list?.find((r) => r.position > position)
+  return (row) => {
+    if ((row.reportedAt ?? Number.POSITIVE_INFINITY) > reportedBy) return false
+    const retraction = firstAfter(retractions.get(row.id), row.position)
+    return retraction === undefined || retraction.reportedAt > reportedBy
   }
 }
 

@@ -30,6 +30,13 @@ export interface ReportParameters {
   /** Valid-time window of a period report, both ends included; null = open. */
   readonly from: number | null
   readonly to: number | null
+  /**
+   * Publication time: only facts and retractions public by then count (the end of their source's
+   * publishedAt, else when they were recorded). Undefined or null: no such limit.
+   */
+  readonly reportedBy?: number | null
+  /** The zone publication dates are read in, with `reportedBy` (default UTC). */
+  readonly marketTz?: string
 }
 
 /** Which parameters a report takes besides knownAt: a moment, or a period. */

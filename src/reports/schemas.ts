@@ -1,7 +1,7 @@
 import { type TProperties, type TSchema, Type } from 'typebox'
 import { Uuid } from '../catalogue/envelope.js'
 import { Instant, NullableInstant } from '../queries/answer-fields.js'
-import { AsOf, KnownAt, ValidFrom, ValidTo } from '../queries/parameters.js'
+import { AsOf, KnownAt, ReportedBy, ValidFrom, ValidTo } from '../queries/parameters.js'
 import { reportFormats } from './formats.js'
 import type { GivenParameters } from './parameters.js'
 import { parameterNames } from './parameters.js'
@@ -25,6 +25,7 @@ const parameterSchemas: Record<keyof GivenParameters, TSchema> = {
   knownAt: KnownAt,
   from: ValidFrom,
   to: ValidTo,
+  reportedBy: ReportedBy,
 }
 
 /** A report job's body: any report's parameters, as in its GET. */
@@ -34,9 +35,15 @@ export const ReportJobRequestSchema = Type.Object(
     knownAt: Type.Optional(KnownAt),
     from: Type.Optional(ValidFrom),
     to: Type.Optional(ValidTo),
+    reportedBy: Type.Optional(ReportedBy),
   },
   { additionalProperties: false, description: "The report's parameters, as in its GET" },
 )
+
+const ReportedByInstant = Type.String({
+  format: 'date-time',
+  description: 'The reportedBy asked: only facts and retractions published by then counted',
+})
 
 export function parametersSchema(report: Report) {
   return Object.fromEntries(
@@ -48,13 +55,14 @@ export function parametersSchema(report: Report) {
 export function outputSchema(report: Report) {
   const period: TProperties =
     report.period === 'as-of'
-      ? { asOf: Instant, knownAt: Instant }
+      ? { asOf: Instant, knownAt: Instant, reportedBy: Type.Optional(ReportedByInstant) }
       : {
           from: Type.Union([Instant, Type.Null()], {
             description: 'Start of the window; null: the beginning',
           }),
           to: Type.Union([Instant, Type.Null()], { description: 'End of the window; null: open' }),
           knownAt: Instant,
+          reportedBy: Type.Optional(ReportedByInstant),
         }
   return Type.Object(
     {

@@ -51,6 +51,8 @@ export interface EventStore {
   recordedAtOrBefore(position: number): Promise<Date | null>
   /** Facts recorded before they took effect, in the order their effectiveFrom passes. */
   effectiveNotices(filter: EffectiveFilter): Promise<RecordedEvent[]>
+  /** The market time zone the log's dates are read in. */
+  readonly marketTz: string
 }
 
 /** The log's API; its SQL is in `sql/`, one module per operation. */
@@ -76,6 +78,7 @@ export function createEventStore(db: Kysely<Database>, catalogue: Catalogue, mar
   const commit = groupCommit(db)
 
   return {
+    marketTz,
     async append(inputs) {
       const batch = toBatch(inputs, catalogue, marketTz)
       const rows = await commit(batch)

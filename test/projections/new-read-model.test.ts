@@ -62,9 +62,11 @@ const launchesProjection = defineProjection<{ launches: LaunchRow }, MarketEvent
   tables: { launches: changePointTable('product text not null, company text not null') },
   indexes: ['launches (effective_from, position)', 'launches (event_id)'],
   eventTypes: ['product.launched'],
-  async apply(db, events) {
+  async apply(db, events, { marketTz }) {
     const rows = events.flatMap((e) =>
-      e.type === 'product.launched' ? [{ product: e.subject, company: e.data.company, ...pointOf(e) }] : [],
+      e.type === 'product.launched'
+        ? [{ product: e.subject, company: e.data.company, ...pointOf(e, marketTz) }]
+        : [],
     )
     await insertRows(db, 'launches', rows)
   },
@@ -111,8 +113,10 @@ describe('a read model added as one module and one line in the list', () => {
     expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual([
       'asOf',
       'knownAt',
+      'reportedBy',
       'consistentWith',
       'company',
+      'include',
     ])
   })
 

@@ -34,6 +34,8 @@ const point = (e: RecordedEvent) => ({
   retracted_at: null,
   position: e.position,
   event_id: e.id,
+  reported_at: e.recordedAt,
+  retraction_reported_at: null,
 })
 
 describe('alliance-membership rows', () => {
@@ -44,7 +46,7 @@ describe('alliance-membership rows', () => {
   })
 
   it('keeps the formation with its conveners', () => {
-    expect(allianceRowsOf(formed)).toEqual([
+    expect(allianceRowsOf(formed, 'UTC')).toEqual([
       {
         alliance: 'smart-device-llm-alliance',
         name: 'Smart Device Large Model Alliance',
@@ -57,7 +59,7 @@ describe('alliance-membership rows', () => {
   })
 
   it('has every founding member join at the formation', () => {
-    expect(membershipChangesOf(formed)).toEqual([
+    expect(membershipChangesOf(formed, 'UTC')).toEqual([
       { alliance: 'smart-device-llm-alliance', member: 'oppo', change: 'joined', ...point(formed) },
       { alliance: 'smart-device-llm-alliance', member: 'vivo', change: 'joined', ...point(formed) },
     ])
@@ -71,10 +73,12 @@ describe('alliance-membership rows', () => {
       '2024-07-01',
     )
     const joined = recorded('alliance.member_joined', 'smart-device-llm-alliance', { member: 'honor' })
-    expect(membershipChangesOf(left).map((r) => [r.member, r.change])).toEqual([['oppo', 'left']])
-    expect(membershipChangesOf(joined).map((r) => [r.member, r.change])).toEqual([['honor', 'joined']])
-    expect(allianceRowsOf(left)).toEqual([])
-    expect(membershipChangesOf(recorded('stake.acquired', 'baidu', { company: 'zhuhai-biyou' }))).toEqual([])
+    expect(membershipChangesOf(left, 'UTC').map((r) => [r.member, r.change])).toEqual([['oppo', 'left']])
+    expect(membershipChangesOf(joined, 'UTC').map((r) => [r.member, r.change])).toEqual([['honor', 'joined']])
+    expect(allianceRowsOf(left, 'UTC')).toEqual([])
+    expect(
+      membershipChangesOf(recorded('stake.acquired', 'baidu', { company: 'zhuhai-biyou' }), 'UTC'),
+    ).toEqual([])
   })
 })
 
@@ -90,7 +94,7 @@ describe('funding rows', () => {
       },
       '2023-11-01',
     )
-    expect(fundingRoundRowsOf(e)).toEqual([
+    expect(fundingRoundRowsOf(e, 'UTC')).toEqual([
       {
         company: '01-ai',
         round: 'undisclosed',
@@ -105,7 +109,7 @@ describe('funding rows', () => {
         ...point(e),
       },
     ])
-    expect(fundingRoundRowsOf(recorded('price.changed', 'qwen-long', {}))).toEqual([])
+    expect(fundingRoundRowsOf(recorded('price.changed', 'qwen-long', {}), 'UTC')).toEqual([])
   })
 })
 
@@ -121,25 +125,25 @@ describe('company-profile rows', () => {
       name: 'ERNIE',
       owner: 'baidu',
     })
-    expect(companyProductRowsOf(launched)).toEqual([
+    expect(companyProductRowsOf(launched, 'UTC')).toEqual([
       expect.objectContaining({
         company: 'bytedance',
         product: 'doubao',
         launched_at: launched.effectiveFrom,
       }),
     ])
-    expect(companyProductRowsOf(registered)).toEqual([
+    expect(companyProductRowsOf(registered, 'UTC')).toEqual([
       expect.objectContaining({ company: 'baidu', product: 'ernie', name: 'ERNIE', launched_at: null }),
     ])
   })
 
   it('ignores registrations that are not owned products', () => {
     expect(
-      companyProductRowsOf(recorded('entity.registered', 'baidu', { kind: 'company', name: 'Baidu' })),
+      companyProductRowsOf(recorded('entity.registered', 'baidu', { kind: 'company', name: 'Baidu' }), 'UTC'),
     ).toEqual([])
-    expect(companyProductRowsOf(recorded('entity.registered', 'x', { kind: 'product', name: 'X' }))).toEqual(
-      [],
-    )
+    expect(
+      companyProductRowsOf(recorded('entity.registered', 'x', { kind: 'product', name: 'X' }), 'UTC'),
+    ).toEqual([])
   })
 
   it('gives each party its partnership', () => {
@@ -147,7 +151,7 @@ describe('company-profile rows', () => {
       parties: ['kunlun-tech', 'migu-music'],
       summary: 'Ecosystem partnership',
     })
-    const rows = companyRelationRowsOf(e)
+    const rows = companyRelationRowsOf(e, 'UTC')
     expect(rows.map((r) => [r.company, r.kind])).toEqual([
       ['kunlun-tech', 'partnership'],
       ['migu-music', 'partnership'],
@@ -157,7 +161,7 @@ describe('company-profile rows', () => {
 
   it('sees a stake from the investor and from the company', () => {
     const e = recorded('stake.acquired', 'baidu', { company: 'zhuhai-biyou' })
-    expect(companyRelationRowsOf(e).map((r) => [r.company, r.kind, r.counterpart])).toEqual([
+    expect(companyRelationRowsOf(e, 'UTC').map((r) => [r.company, r.kind, r.counterpart])).toEqual([
       ['baidu', 'stake-held', 'zhuhai-biyou'],
       ['zhuhai-biyou', 'stake-received', 'baidu'],
     ])

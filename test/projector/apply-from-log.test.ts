@@ -25,9 +25,11 @@ describe('applying a batch from the log in SQL', () => {
     const database = await createTestDatabase()
     try {
       const db = database.handle.db
-      const store = createEventStore(db, catalogue, 'UTC')
+      // Sources with publication dates of every precision, read in a zone that is not UTC.
+      const store = createEventStore(db, catalogue, 'Asia/Shanghai')
       await ensureProjections(db, projections)
-      for (const batch of batches(generateHistory(23, 4000), 500)) await store.append(batch)
+      for (const batch of batches(generateHistory(23, 4000, { sources: true }), 500))
+        await store.append(batch)
       for (const projection of fromLog) {
         const { applyFromLog: _, ...givenEvents } = projection
         const variants: [number, Projection][] = [
@@ -51,6 +53,12 @@ describe('applying a batch from the log in SQL', () => {
           expect(rows[0]?.rows, table).toBeGreaterThan(0)
           expect(rows[0]?.n, `${projection.name}.${table}`).toBe(0)
         }
+        // The rows were reported at the end of their publication dates, not only when recorded.
+        const { rows: reported } = await sql<{ n: number }>`
+          select count(*)::int as n from ${sql.id(generationSchema(projection.name, 801), 'price_points')}
+           where reported_at < recorded_at
+        `.execute(db)
+        expect(reported[0]?.n).toBeGreaterThan(100)
       }
     } finally {
       await database.drop()

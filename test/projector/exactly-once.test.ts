@@ -98,13 +98,13 @@ async function twoRunners(scene: Scene, options: BatchOptions): Promise<Record<s
   for (const projection of projections) {
     const slow: Projection = {
       ...projection,
-      async apply(db, events) {
-        await projection.apply(db, events)
+      async apply(db, events, context) {
+        await projection.apply(db, events, context)
         await sleep(10)
       },
       ...(projection.applyFromLog && {
-        async applyFromLog(db, batch) {
-          const applied = (await projection.applyFromLog?.(db, batch)) ?? 0
+        async applyFromLog(db, batch, context) {
+          const applied = (await projection.applyFromLog?.(db, batch, context)) ?? 0
           await sleep(10)
           return applied
         },
@@ -159,12 +159,12 @@ function writingApart(scene: Scene, projection: Projection): Projection {
     })
   return {
     ...projection,
-    async apply(_, events) {
-      await apart((own) => projection.apply(own, events))
+    async apply(_, events, context) {
+      await apart((own) => projection.apply(own, events, context))
     },
     ...(projection.applyFromLog && {
-      async applyFromLog(_, batch) {
-        return apart(async (own) => (await projection.applyFromLog?.(own, batch)) ?? 0)
+      async applyFromLog(_, batch, context) {
+        return apart(async (own) => (await projection.applyFromLog?.(own, batch, context)) ?? 0)
       },
     }),
   }

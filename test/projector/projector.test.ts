@@ -15,9 +15,9 @@ let broken = true
 const { applyFromLog: _fromLog, ...givenEvents } = priceListProjection
 const fragilePriceList: Projection = {
   ...givenEvents,
-  async apply(db, events) {
+  async apply(db, events, context) {
     if (broken && events.some((e) => e.subject === 'poison')) throw new Error('cannot digest poison')
-    await priceListProjection.apply(db, events)
+    await priceListProjection.apply(db, events, context)
   },
 }
 

@@ -10,7 +10,8 @@ import { startTestApp, type TestApp } from '../support/app.js'
  * Property: for any history — back-dated facts, renames, retractions (of retractions too),
  * alliances formed, joined and left, funding rounds, planned or announced launches, price changes
  * and formations, relations established (in effect, planned or announced), ended and established
- * again — cut into any batches, and any asOf and knownAt, the market-snapshot report (a replay of
+ * again — cut into any batches, published at any date or none, and any asOf, knownAt and reportedBy,
+ * the market-snapshot report (a replay of
  * the log) and the read models (built by the background projections) give the same prices,
  * alliances, members, funding, valuations and relations.
  */
@@ -26,6 +27,17 @@ const amounts = ['0', '0.02', '0.0005', '1', '7.5']
 const values = ['1000000', '250000000.5', '0', '30000000']
 type Status = 'planned' | 'announced'
 const status = fc.constantFrom<Status | undefined>(undefined, undefined, undefined, 'planned', 'announced')
+/** When a step's source was published (none: it counts from when it was recorded), and reportedBy. */
+const published = ['2023', '2024-01', '2024-02-10', '2024-02-10T12:00:00Z', '2024-02', '2024-03-15']
+const reportedBys = [
+  '2023-12',
+  '2024-01-31',
+  '2024-02-10',
+  '2024-02-10T11:59:59Z',
+  '2024-02',
+  '2024-12',
+  '2099',
+]
 const few = (max: number) => fc.uniqueArray(fc.integer({ min: 0, max }), { maxLength: 3 })
 
 type Step =
@@ -312,8 +324,11 @@ async function compare(
   head: number,
   asOf: string,
   knownAt: string | undefined,
+  reportedBy?: string,
 ) {
-  const at = `asOf=${asOf}${knownAt ? `&knownAt=${encodeURIComponent(knownAt)}` : ''}`
+  const at =
+    `asOf=${asOf}${knownAt ? `&knownAt=${encodeURIComponent(knownAt)}` : ''}` +
+    (reportedBy ? `&reportedBy=${encodeURIComponent(reportedBy)}` : '')
   const readModel = async (path: string) => {
     const res = await t.inject(`${path}${path.includes('?') ? '&' : '?'}${at}&consistentWith=${head}`)
     return { status: res.statusCode, body: res.json() }
@@ -375,18 +390,26 @@ async function compare(
 }
 
 describe('the market-snapshot report', () => {
-  it('agrees with the read models for any history, batching, asOf and knownAt', {
+  it('agrees with the read models for any history, batching, publication, asOf, knownAt and reportedBy', {
     timeout: 120_000,
   }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(step, { minLength: 5, maxLength: 50, size: 'medium' }),
         fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.record({ asOf: fc.constantFrom(...asOfs), knownAt: fc.nat() }), {
+        fc.array(
+          fc.record({
+            asOf: fc.constantFrom(...asOfs),
+            knownAt: fc.nat(),
+            reportedBy: fc.option(fc.constantFrom(...reportedBys), { nil: undefined }),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        fc.array(fc.option(fc.constantFrom(...published), { nil: undefined }), {
           minLength: 1,
-          maxLength: 3,
+          maxLength: 8,
         }),
-        async (steps, cuts, moments) => {
+        async (steps, cuts, moments, publications) => {
           const u = universe(++run)
           const stored: RecordedEvent[] = []
           let pending: EventInput[] = []
@@ -397,9 +420,11 @@ describe('the market-snapshot report', () => {
             pending = []
             await sleep(2) // later batches get later recordedAt
           }
-          for (const s of steps) {
+          for (const [i, s] of steps.entries()) {
             const event = eventOf(s, u, stored)
-            if (event) pending.push(event)
+            const publishedAt = publications[i % publications.length]
+            if (event)
+              pending.push({ ...event, source: { publisher: 'P', ...(publishedAt ? { publishedAt } : {}) } })
             if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
               cut++
               await flush()
@@ -408,8 +433,8 @@ describe('the market-snapshot report', () => {
           await flush()
           const head = stored.at(-1)?.position ?? 0
           const knownAts = [...new Set(stored.map((e) => e.recordedAt)), undefined]
-          for (const { asOf, knownAt } of moments) {
-            await compare(u, head, asOf, knownAts[knownAt % knownAts.length])
+          for (const { asOf, knownAt, reportedBy } of moments) {
+            await compare(u, head, asOf, knownAts[knownAt % knownAts.length], reportedBy)
           }
         },
       ),

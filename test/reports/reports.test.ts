@@ -309,9 +309,9 @@ describe('the reports in the API description', () => {
   it('lists the reports with their parameters', async () => {
     const { reports } = (await report('/v1/reports')).json()
     expect(reports.map((r: { name: string; parameters: string[] }) => [r.name, r.parameters])).toEqual([
-      ['market-snapshot', ['asOf', 'knownAt', 'format']],
-      ['price-changes', ['from', 'to', 'knownAt', 'format']],
-      ['funding', ['from', 'to', 'knownAt', 'format']],
+      ['market-snapshot', ['asOf', 'knownAt', 'reportedBy', 'format']],
+      ['price-changes', ['from', 'to', 'knownAt', 'reportedBy', 'format']],
+      ['funding', ['from', 'to', 'knownAt', 'reportedBy', 'format']],
     ])
   })
 

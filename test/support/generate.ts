@@ -29,7 +29,7 @@ function idOf(seed: number, n: number): string {
 export function* generateHistory(
   seed: number,
   count: number,
-  options: { companies?: number } = {},
+  options: { companies?: number; sources?: boolean } = {},
 ): Generator<EventInput> {
   const rnd = random(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T
@@ -54,7 +54,8 @@ export function* generateHistory(
   ): EventInput => {
     const id = idOf(seed, n++)
     emitted.push({ id, subject })
-    return { id, type, subject, occurredAt, data }
+    const source = options.sources ? sourceOf(n) : undefined
+    return { id, type, subject, occurredAt, data, ...(source ? { source } : {}) }
   }
 
   for (const c of companies) {
@@ -150,6 +151,26 @@ export function* generateHistory(
       yield make('event.retracted', target.subject, { eventId: target.id, reason: 'corrected' })
     }
   }
+}
+
+/**
+ * With `sources`: a source for every event but each fifth, published at a year, month, day or
+ * instant in 2020–2025, taken from the event's number so that the random sequence, and with it
+ * the rest of the history, stays what it is without sources.
+ */
+function sourceOf(n: number): { publisher: string; publishedAt?: string } | undefined {
+  const year = 2020 + ((n * 7) % 6)
+  const month = String(1 + ((n * 5) % 12)).padStart(2, '0')
+  const day = String(1 + ((n * 3) % 28)).padStart(2, '0')
+  const forms = [
+    undefined,
+    `${year}`,
+    `${year}-${month}`,
+    `${year}-${month}-${day}`,
+    `${year}-${month}-${day}T${String(n % 24).padStart(2, '0')}:30:00+08:00`,
+  ]
+  const publishedAt = forms[n % forms.length]
+  return n % 7 === 6 ? undefined : { publisher: 'Generated', ...(publishedAt ? { publishedAt } : {}) }
 }
 
 /** Splits a history into batches for appending. */

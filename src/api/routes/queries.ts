@@ -4,11 +4,13 @@ import { Type } from 'typebox'
 import type { Catalogue } from '../../catalogue/catalogue.js'
 import type { Database } from '../../db/schema.js'
 import type { Projection } from '../../projector/projection.js'
+import { IncludeSource } from '../../queries/parameters.js'
 import type { Query, QueryContext } from '../../queries/query.js'
 import { answerBody } from '../answer-body.js'
 import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
-import { instantsOf } from '../point-in-time.js'
+import { withSourceProperties, withSources } from '../include-source.js'
+import { echoReportedBy, instantsOf, withReportedByProperty } from '../point-in-time.js'
 import { cacheable, cacheKeyOf } from '../query-cache.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
@@ -42,6 +44,9 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (fastif
 
 function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
   const { db, primary = db, catalogue, marketTz, consistencyWaitMs, cache } = options
+  // Every query takes include=source: added here, after its own parameters.
+  const querystring = { ...query.querystring, include: Type.Optional(IncludeSource) }
+  const answerSchema = withReportedByProperty(query.answer)
   app.get(
     query.path,
     {
@@ -52,8 +57,8 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
         summary: query.summary,
         ...(query.description ? { description: query.description } : {}),
         ...(query.params ? { params: Type.Object(query.params) } : {}),
-        querystring: Type.Object(query.querystring, { additionalProperties: false }),
-        response: { 200: query.answer, ...problems },
+        querystring: Type.Object(querystring, { additionalProperties: false }),
+        response: { 200: withSourceProperties(answerSchema), ...problems },
       },
     },
     async (request, reply) => {
@@ -79,11 +84,14 @@ function route(app: TypedApp, query: Query, options: QueryRoutesOptions): void {
           return kept as Awaited<ReturnType<typeof compute>>
         },
       }
-      const answer = await query.run(context, { params, query: given })
+      const { include, ...asked } = given as typeof given & { include?: 'source' }
+      const answer = echoReportedBy(await query.run(context, { params, query: asked }), at)
+      // Sources are attached to a copy, after the cache: the kept answer stays without them.
+      if (include === 'source') return withSources(db, answer)
       if (!cache || typeof kept !== 'object' || kept === null) return answer
       const keptAnswer = kept
       const body = answerBody(
-        query.answer,
+        answerSchema,
         answer,
         keptAnswer,
         (part, write) => cache.jsonOf(part, write),

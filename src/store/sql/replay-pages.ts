@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../../db/schema.js'
+import { reportedAtSql } from '../../time/reported-at.js'
 
 /**
  * One event as a replay reads it: only the columns a fold uses; effective_from as epoch
@@ -13,6 +14,8 @@ export interface ReplayRow {
   readonly occurredAt: string
   readonly precision: string
   readonly effectiveAt: number
+  /** With `reportedIn`: when the event became public, in epoch milliseconds. */
+  readonly reportedAt?: number
   /** Mutable: a replay upcasts in place. */
   schemaVersion: number
   data: unknown
@@ -24,12 +27,18 @@ export interface ReplayPage {
   readonly upTo: number
   readonly types: readonly string[]
   readonly limit: number
+  /** For `reportedBy`: also read each event's reported instant, its publication dates read in this zone. */
+  readonly reportedIn?: string
 }
 
 /** The next page of the log for a replay, by position (keyset, the primary key). */
 export async function readReplayPage(db: Kysely<Database>, page: ReplayPage): Promise<ReplayRow[]> {
+  const reported =
+    page.reportedIn === undefined
+      ? sql``
+      : sql`(extract(epoch from ${reportedAtSql(sql`source->>'publishedAt'`, sql`recorded_at`, page.reportedIn)}) * 1000)::bigint as "reportedAt",`
   const { rows } = await sql<ReplayRow>`
-    select position, id, type, subject, occurred_at as "occurredAt", precision,
+    select position, id, type, subject, occurred_at as "occurredAt", precision, ${reported}
            (extract(epoch from effective_from) * 1000)::bigint as "effectiveAt",
            schema_version as "schemaVersion", data
       from events
