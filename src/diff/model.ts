@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely'
+
+/** The read models a diff compares, in the order its changes are listed. */
+export const diffModels = [
+  'price',
+  'alliance',
+  'alliance-member',
+  'funding-round',
+  'valuation',
+  'product',
+  'relation',
+  'metric',
+] as const
+export type DiffModel = (typeof diffModels)[number]
+
+/** What identifies a row within its model, e.g. `{ product: 'qwen-long', component: 'input' }`, in this order. */
+export type RowKey = Readonly<Record<string, string>>
+
+/**
+ * A row at a point in time, exactly as its model's query answers it (plain JSON), with the
+ * events behind it: at least one, so that every change can name what it came from.
+ */
+export interface ComparableRow {
+  readonly key: RowKey
+  readonly row: unknown
+  readonly eventIds: readonly string[]
+}
+
+/** A point on both time axes; `reportedBy` is the same bound for every point of one diff. */
+export interface DiffPoint {
+  readonly asOf: Date
+  readonly knownAt: Date
+  readonly reportedBy?: Date | undefined
+}
+
+/** What a diff looks at: the whole market (nothing given), or one company, product or alliance. */
+export interface DiffScope {
+  readonly company?: string
+  readonly product?: string
+  readonly alliance?: string
+}
+
+/**
+ * How one read model takes part in a diff: its rows at a point, within a scope. It lives beside
+ * its projection and reads through the projection's own query functions.
+ */
+export interface Comparable {
+  readonly model: DiffModel
+  /** The read models its rows are read from. */
+  readonly readModels: readonly string[]
+  rowsAt<DB>(db: Kysely<DB>, at: DiffPoint, scope: DiffScope): Promise<ComparableRow[]>
+}
