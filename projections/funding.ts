@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
 import type { MarketEvent } from '../events/index.js'
 import { Slug } from '../src/catalogue/fields.js'
+import type { Comparable } from '../src/diff/model.js'
 import {
   type ChangePoint,
   changePointTable,
@@ -200,6 +201,21 @@ const listFundingRounds = defineQuery({
   },
 })
 
+/** Funding rounds, as `GET /v1/funding` answers them: the market's, or a company's. */
+const fundingRoundComparable: Comparable = {
+  model: 'funding-round',
+  readModels: ['funding', 'entities'],
+  async rowsAt(db, at, { company, product, alliance }) {
+    if (product !== undefined || alliance !== undefined) return []
+    const rounds = await fundingRounds(db, { ...at, company })
+    return rounds.map((round) => ({
+      key: { company: round.company, eventId: round.eventId },
+      row: round,
+      eventIds: [round.eventId],
+    }))
+  },
+}
+
 export const fundingProjection = defineProjection<Tables, MarketEvent>({
   name: 'funding',
   description: 'Funding rounds, amounts, valuations and investors in valid-time order',
@@ -223,4 +239,5 @@ export const fundingProjection = defineProjection<Tables, MarketEvent>({
     )
   },
   queries: [listFundingRounds],
+  comparables: [fundingRoundComparable],
 })

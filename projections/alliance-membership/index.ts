@@ -2,6 +2,7 @@ import type { MarketEvent } from '../../events/index.js'
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { allianceComparable, allianceMemberComparable } from './comparables.js'
 import { allianceQueries } from './queries.js'
 
 /**
@@ -60,6 +61,7 @@ export const allianceMembershipProjection = defineProjection<Tables, MarketEvent
     )
   },
   queries: allianceQueries,
+  comparables: [allianceComparable, allianceMemberComparable],
 })
 
 export function allianceRowsOf(event: MarketEvent, marketTz: string): AllianceRow[] {

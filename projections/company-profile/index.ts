@@ -2,6 +2,7 @@ import type { MarketEvent } from '../../events/index.js'
 import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { productComparable, valuationComparable } from './comparables.js'
 import { companyPlanRowsOf, companyPlansTable } from './plans.js'
 import { getCompanyProfile } from './queries.js'
 import type { CompanyProductRow, CompanyRelationRow, RelationKind, Tables } from './rows.js'
@@ -56,6 +57,7 @@ export const companyProfileProjection = defineProjection<Tables, MarketEvent>({
     )
   },
   queries: [getCompanyProfile],
+  comparables: [valuationComparable, productComparable],
 })
 
 export function companyProductRowsOf(event: MarketEvent, marketTz: string): CompanyProductRow[] {

@@ -4,6 +4,7 @@ import { allianceMembershipsOf } from '../alliance-membership/read.js'
 import { entityKnownAt, entityName, entityNames } from '../entities.js'
 import { type FundingRound, fundingRounds } from '../funding.js'
 import { relationsAsOf } from '../relations/read.js'
+import { productsAsOf } from './market.js'
 import { plansOf } from './plans.js'
 import type { RelationKind } from './rows.js'
 import type { CompanyProduct, CompanyProfile, LatestValuation, Partnership } from './schemas.js'
@@ -81,48 +82,9 @@ async function identityOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<Identity
   return rows[0] ?? { name: null, local_name: null, known: false }
 }
 
-interface ProductRow {
-  product: string
-  name: string
-  local_name: string | null
-  category: string | null
-  since: Date | null
-}
-
-/**
- * Products whose latest ownership change at `asOf` names the company (a product may change
- * hands); `since` is the company's latest launch of it by then.
- */
+/** The products the company owns at `asOf`, as the market's products name their owners. */
 async function productsOf<DB>(db: Kysely<DB>, q: ProfileQuery): Promise<CompanyProduct[]> {
-  const { rows } = await sql<ProductRow>`
-    with latest as (
-      select distinct on (p.product) p.product, p.company, p.name, p.local_name, p.category
-        from rm_company_profile.company_products p
-       where p.product in (select c.product from rm_company_profile.company_products c where c.company = ${q.company})
-         and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
-       order by p.product, p.effective_from desc, p.position desc
-    )
-    select l.product, coalesce(ent.name, l.name) as name,
-           case when ent.name is null then l.local_name else ent.local_name end as local_name,
-           l.category, launch.launched_at as since
-      from latest l
-      left join lateral (
-        select p.launched_at from rm_company_profile.company_products p
-         where p.product = l.product and p.company = l.company and p.launched_at is not null
-           and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
-         order by p.effective_from desc, p.position desc limit 1
-      ) launch on true
-      left join lateral ${entityKnownAt(sql.ref('l.product'), q)} ent on true
-     where l.company = ${q.company}
-     order by l.product
-  `.execute(db)
-  return rows.map((r) => ({
-    product: r.product,
-    name: r.name,
-    localName: r.local_name,
-    category: r.category,
-    since: r.since?.toISOString() ?? null,
-  }))
+  return (await productsAsOf(db, q)).map((owned) => owned.product)
 }
 
 interface RelationRow {

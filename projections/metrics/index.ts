@@ -1,6 +1,7 @@
 import type { MarketEvent } from '../../events/index.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { metricComparable } from './comparables.js'
 import { metricQueries } from './queries.js'
 
 /** Figures about entities, as change points: one row per metric.reported. */
@@ -39,6 +40,7 @@ export const metricsProjection = defineProjection<Tables, MarketEvent>({
     )
   },
   queries: metricQueries,
+  comparables: [metricComparable],
 })
 
 export function metricPointsOf(event: MarketEvent, marketTz: string): MetricPointRow[] {

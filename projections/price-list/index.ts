@@ -4,6 +4,7 @@ import { statusOf } from '../../src/catalogue/catalogue.js'
 import { changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
 import { reportedAtSql } from '../../src/time/reported-at.js'
+import { priceComparable } from './comparables.js'
 import { priceListQueries } from './queries.js'
 import type { PricePlan, PricePoint, Tables } from './rows.js'
 
@@ -84,6 +85,7 @@ export const priceListProjection = defineProjection<Tables, MarketEvent>({
     return rows[0]?.applied ?? 0
   },
   queries: priceListQueries,
+  comparables: [priceComparable],
 })
 
 if (catalogue.get('price.changed')?.schemaVersion !== 1) {

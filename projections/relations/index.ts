@@ -3,6 +3,7 @@ import type { RelationKind } from '../../events/relation-established.js'
 import type { FactStatus } from '../../src/catalogue/fields.js'
 import { type ChangePoint, changePointTable, insertRows, pointOf } from '../../src/projector/change-points.js'
 import { defineProjection } from '../../src/projector/projection.js'
+import { relationComparable } from './comparables.js'
 import { relationQueries } from './queries.js'
 
 /**
@@ -48,6 +49,7 @@ export const relationsProjection = defineProjection<Tables, MarketEvent>({
     )
   },
   queries: relationQueries,
+  comparables: [relationComparable],
 })
 
 export function relationChangesOf(event: MarketEvent, marketTz: string): RelationChangeRow[] {

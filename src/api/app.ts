@@ -24,6 +24,7 @@ import { CallerSlots } from './caller-slots.js'
 import { documentAccess } from './documented-access.js'
 import { openApiOptions } from './openapi.js'
 import { handleError, handleNotFound, maxParamLength } from './problems.js'
+import { diffRoutes } from './routes/diff.js'
 import { eventTypeRoutes } from './routes/event-types.js'
 import { eventRoutes } from './routes/events.js'
 import { feedRoutes } from './routes/feed.js'
@@ -218,6 +219,13 @@ export async function buildApp({
     db: reads,
     primary: database.db,
     catalogue,
+    marketTz: config.marketTz,
+    consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(diffRoutes, {
+    projections,
+    db: reads,
+    primary: database.db,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
   })

@@ -46,3 +46,18 @@ export function echoReportedBy(answer: unknown, at: Instants): unknown {
     return answer
   return { ...answer, reportedBy: at.reportedBy.toISOString() }
 }
+
+/** The two points of a diff, as `instantsOf` reads them: one "now" for every date not given. */
+export function diffPointsOf(
+  given: { fromAsOf: string; toAsOf?: string; fromKnownAt?: string; toKnownAt?: string; reportedBy?: string },
+  marketTz: string,
+): { from: { asOf: Date; knownAt: Date }; to: { asOf: Date; knownAt: Date }; reportedBy?: Date } {
+  const now = new Date()
+  const at = (name: keyof typeof given) => endOfDate(name, given[name], marketTz) ?? now
+  const reportedBy = endOfDate('reportedBy', given.reportedBy, marketTz)
+  return {
+    from: { asOf: at('fromAsOf'), knownAt: at('fromKnownAt') },
+    to: { asOf: at('toAsOf'), knownAt: at('toKnownAt') },
+    ...(reportedBy === undefined ? {} : { reportedBy }),
+  }
+}

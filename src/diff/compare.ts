@@ -16,7 +16,7 @@ export interface ModelStates {
 /** `product=qwen-long;component=input`: a key as one line of text, in its own field order. */
 export function keyText(key: RowKey): string {
   return Object.entries(key)
-    .map(([name, value]) => `${name}=${value}`)
+    .map(([name, value]) => `${name}=${value ?? ''}`)
     .join(';')
 }
 
@@ -68,14 +68,16 @@ export function orderChanges(changes: readonly Change[]): Change[] {
   return [...changes].sort((a, b) => rank(a.model) - rank(b.model) || compareKeys(a.key, b.key))
 }
 
-/** Keys field by field, each value by code point, so the order depends on no locale. */
+/** Keys field by field, each value by code point (null first), so the order depends on no locale. */
 export function compareKeys(a: RowKey, b: RowKey): number {
   const left = Object.values(a)
   const right = Object.values(b)
   for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const x = left[i] as string
-    const y = right[i] as string
-    if (x !== y) return x < y ? -1 : 1
+    const x = left[i] ?? null
+    const y = right[i] ?? null
+    if (x === y) continue
+    if (x === null || y === null) return x === null ? -1 : 1
+    return x < y ? -1 : 1
   }
   return left.length - right.length
 }

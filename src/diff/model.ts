@@ -14,7 +14,7 @@ export const diffModels = [
 export type DiffModel = (typeof diffModels)[number]
 
 /** What identifies a row within its model, e.g. `{ product: 'qwen-long', component: 'input' }`, in this order. */
-export type RowKey = Readonly<Record<string, string>>
+export type RowKey = Readonly<Record<string, string | null>>
 
 /**
  * A row at a point in time, exactly as its model's query answers it (plain JSON), with the

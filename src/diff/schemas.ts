@@ -9,7 +9,7 @@ const Row = Type.Unknown({
 /** One row that differs between the two points of a diff. */
 export const ChangeSchema = Type.Object({
   model: Type.Union(LiteralUnion(diffModels).anyOf, { description: 'The read model the row belongs to' }),
-  key: Type.Record(Type.String(), Type.String(), {
+  key: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
     description: 'What identifies the row within its model, e.g. {"product":"qwen-long","component":"input"}',
   }),
   change: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed')]),

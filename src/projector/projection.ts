@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { RecordedEvent } from '../catalogue/event-type.js'
+import type { Comparable } from '../diff/model.js'
 import type { Query } from '../queries/query.js'
 import type { ChangePointTable } from './change-points.js'
 
@@ -48,6 +49,8 @@ export interface Projection<Tables = unknown, Event extends RecordedEvent = Reco
   applyFromLog?(db: Kysely<Tables>, batch: LogRange, context: ApplyContext): Promise<number>
   /** What the read model answers over HTTP, registered by the API in this order. */
   readonly queries?: readonly Query[]
+  /** The models of its rows that `GET /v1/diff` compares between two points in time. */
+  readonly comparables?: readonly Comparable[]
 }
 
 /** What applying a batch may need besides its events: the market time zone (publication dates). */

@@ -52,3 +52,33 @@ export async function reportedRetractionsUpTo(
   }
   return byEvent
 }
+
+/**
+ * The retractions recorded in (after, upTo] — with `reportedBy`, only those public by then — by
+ * the id (lower case) of the event each retracts. Through the type index, like the reads above.
+ */
+export async function retractionsRecordedBetween(
+  db: Kysely<Database>,
+  q: {
+    readonly after: Date
+    readonly upTo: Date
+    readonly reportedBy?: Date | undefined
+    readonly marketTz: string
+  },
+): Promise<Map<string, string[]>> {
+  const reported = reportedAtSql(sql`source->>'publishedAt'`, sql`recorded_at`, q.marketTz)
+  const reportedBy = q.reportedBy ?? null
+  const { rows } = await sql<{ retracted: string; id: string }>`
+    select data->>'eventId' as retracted, id
+      from events
+     where type = 'event.retracted' and recorded_at > ${q.after} and recorded_at <= ${q.upTo}
+       and (${reportedBy}::timestamptz is null or ${reported} <= ${reportedBy})
+     order by position
+  `.execute(db)
+  const byEvent = new Map<string, string[]>()
+  for (const { retracted, id } of rows) {
+    const key = retracted.toLowerCase()
+    byEvent.set(key, [...(byEvent.get(key) ?? []), id])
+  }
+  return byEvent
+}

@@ -1,0 +1,32 @@
+import type { Comparable } from '../../src/diff/model.js'
+import { productsAsOf, valuationsAsOf } from './market.js'
+
+/** A company's latest valuation, as its profile's `latestValuation` answers it. */
+export const valuationComparable: Comparable = {
+  model: 'valuation',
+  readModels: ['funding', 'entities'],
+  async rowsAt(db, at, { company, product, alliance }) {
+    if (product !== undefined || alliance !== undefined) return []
+    const valuations = await valuationsAsOf(db, { ...at, company })
+    return valuations.map(({ company, valuation }) => ({
+      key: { company },
+      row: valuation,
+      eventIds: [valuation.eventId],
+    }))
+  },
+}
+
+/** A product, as its owner's profile lists it, with the owner: `{ company, ...product }`. */
+export const productComparable: Comparable = {
+  model: 'product',
+  readModels: ['company-profile', 'entities'],
+  async rowsAt(db, at, { company, product, alliance }) {
+    if (alliance !== undefined) return []
+    const products = await productsAsOf(db, { ...at, company, product })
+    return products.map((p) => ({
+      key: { product: p.product.product },
+      row: { company: p.company, ...p.product },
+      eventIds: p.eventIds,
+    }))
+  },
+}

@@ -1,0 +1,101 @@
+import { type Kysely, sql } from 'kysely'
+import { knownBy } from '../../src/projector/change-points.js'
+import { entityKnownAt } from '../entities.js'
+import { type FundingRound, fundingRounds } from '../funding.js'
+import { latestValuationOf } from './read.js'
+import type { CompanyProduct, LatestValuation } from './schemas.js'
+
+/** Products and valuations across the market, each as a company profile answers it. */
+
+export interface MarketQuery {
+  readonly asOf: Date
+  readonly knownAt: Date
+  readonly reportedBy?: Date | undefined
+  /** Only this company's. */
+  readonly company?: string | undefined
+  /** Only this product. */
+  readonly product?: string | undefined
+}
+
+/** A product with the company that owns it and the events behind the row (its ownership, its launch). */
+export interface OwnedProduct {
+  readonly company: string
+  readonly product: CompanyProduct
+  readonly eventIds: readonly string[]
+}
+
+interface ProductRow {
+  company: string
+  product: string
+  name: string
+  local_name: string | null
+  category: string | null
+  since: Date | null
+  event_id: string
+  launch_event_id: string | null
+}
+
+/**
+ * Per product, the company its latest ownership change at `asOf` names (a product may change
+ * hands); `since` is that company's latest launch of it by then. With `company`, only products it
+ * ever launched or was registered with are looked at: a small set, found by index.
+ */
+export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<OwnedProduct[]> {
+  const company = q.company ?? null
+  const product = q.product ?? null
+  const { rows } = await sql<ProductRow>`
+    with latest as (
+      select distinct on (p.product) p.product, p.company, p.name, p.local_name, p.category, p.event_id
+        from rm_company_profile.company_products p
+       where (${company}::text is null
+              or p.product in (select c.product from rm_company_profile.company_products c where c.company = ${company}))
+         and (${product}::text is null or p.product = ${product})
+         and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
+       order by p.product, p.effective_from desc, p.position desc
+    )
+    select l.company, l.product, coalesce(ent.name, l.name) as name,
+           case when ent.name is null then l.local_name else ent.local_name end as local_name,
+           l.category, launch.launched_at as since, l.event_id, launch.event_id as launch_event_id
+      from latest l
+      left join lateral (
+        select p.launched_at, p.event_id from rm_company_profile.company_products p
+         where p.product = l.product and p.company = l.company and p.launched_at is not null
+           and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
+         order by p.effective_from desc, p.position desc limit 1
+      ) launch on true
+      left join lateral ${entityKnownAt(sql.ref('l.product'), q)} ent on true
+     where (${company}::text is null or l.company = ${company})
+     order by l.product
+  `.execute(db)
+  return rows.map((r) => ({
+    company: r.company,
+    product: {
+      product: r.product,
+      name: r.name,
+      localName: r.local_name,
+      category: r.category,
+      since: r.since?.toISOString() ?? null,
+    },
+    eventIds:
+      r.launch_event_id && r.launch_event_id !== r.event_id ? [r.event_id, r.launch_event_id] : [r.event_id],
+  }))
+}
+
+/** Per company with a valued round by `asOf`, its profile's `latestValuation`, by company in order of first round. */
+export async function valuationsAsOf<DB>(
+  db: Kysely<DB>,
+  q: MarketQuery,
+): Promise<{ company: string; valuation: LatestValuation }[]> {
+  const rounds = await fundingRounds(db, {
+    asOf: q.asOf,
+    knownAt: q.knownAt,
+    reportedBy: q.reportedBy,
+    company: q.company,
+  })
+  const byCompany = new Map<string, FundingRound[]>()
+  for (const round of rounds) byCompany.set(round.company, [...(byCompany.get(round.company) ?? []), round])
+  return [...byCompany].flatMap(([company, ofCompany]) => {
+    const valuation = latestValuationOf(ofCompany)
+    return valuation ? [{ company, valuation }] : []
+  })
+}
