@@ -1,0 +1,275 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EventInput } from '../../src/catalogue/envelope.js'
+import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import type { Change } from '../../src/diff/schemas.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+import { registration } from '../support/events.js'
+
+/**
+ * GET /v1/diff on a small market like the example one: a price cut between April and June
+ * (valid time), and in a later batch a restated figure, a late-recorded price and a retracted
+ * relation (knowledge).
+ */
+let t: TestApp
+let head = 0
+/** Between the two batches: what was known before the corrections. */
+let beforeCorrections = ''
+const ids: Record<string, string> = {}
+
+const source = { publisher: 'Test Daily' }
+const fact = (name: string, event: Omit<EventInput, 'source'>): EventInput => {
+  const id = crypto.randomUUID()
+  ids[name] = id
+  return { id, source, ...event }
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ worker: true })
+  await append([
+    registration('dt-cloud', 'DT Cloud'),
+    registration('dt-ai', 'DT AI'),
+    registration('dt-bot', 'DT Bot'),
+    registration('dt-base', 'DT Base', { data: { kind: 'product', name: 'DT Base' } }),
+    fact('launch', {
+      type: 'product.launched',
+      subject: 'dt-long',
+      occurredAt: '2024-01',
+      data: { company: 'dt-cloud', name: 'DT-Long', category: 'llm' },
+    }),
+    fact('priceMarch', {
+      type: 'price.changed',
+      subject: 'dt-long',
+      occurredAt: '2024-03',
+      data: { component: 'input', amount: '0.02', currency: 'CNY', unit: '1K tokens' },
+    }),
+    fact('priceCut', {
+      type: 'price.changed',
+      subject: 'dt-long',
+      occurredAt: '2024-05-21',
+      data: {
+        component: 'input',
+        amount: '0.0005',
+        currency: 'CNY',
+        unit: '1K tokens',
+        previousAmount: '0.02',
+      },
+    }),
+    fact('round', {
+      type: 'funding.round_closed',
+      subject: 'dt-cloud',
+      occurredAt: '2024-02',
+      data: {
+        round: 'A',
+        amount: { value: '100000000', currency: 'CNY' },
+        valuation: { value: '1000000000', currency: 'CNY', qualifier: 'about' },
+        investors: ['dt-ai'],
+      },
+    }),
+    fact('formed', {
+      type: 'alliance.formed',
+      subject: 'dt-alliance',
+      occurredAt: '2024-01',
+      data: { name: 'DT Alliance', conveners: ['dt-cloud'], members: ['dt-cloud', 'dt-ai'] },
+    }),
+    fact('joined', {
+      type: 'alliance.member_joined',
+      subject: 'dt-alliance',
+      occurredAt: '2024-05',
+      data: { member: 'dt-bot' },
+    }),
+    fact('customers', {
+      type: 'metric.reported',
+      subject: 'dt-cloud',
+      occurredAt: '2024-03',
+      data: { metric: 'enterprise-customers', value: '100', forPeriod: '2024' },
+    }),
+    fact('builtOn', {
+      type: 'relation.established',
+      subject: 'dt-long',
+      occurredAt: '2024-02',
+      data: { to: 'dt-base', kind: 'built-on' },
+    }),
+  ])
+  await sleep(20)
+  beforeCorrections = new Date().toISOString()
+  await sleep(20)
+  await append([
+    fact('restated', {
+      type: 'metric.reported',
+      subject: 'dt-cloud',
+      occurredAt: '2024-04',
+      data: { metric: 'enterprise-customers', value: '120', forPeriod: '2024' },
+    }),
+    fact('latePrice', {
+      type: 'price.changed',
+      subject: 'dt-long',
+      occurredAt: '2024-02',
+      data: { component: 'output', amount: '0.002', currency: 'CNY', unit: '1K tokens' },
+    }),
+    fact('retraction', {
+      type: 'event.retracted',
+      subject: 'dt-long',
+      occurredAt: '2024-06',
+      data: { eventId: ids.builtOn as string, reason: 'the source said integrates, not built on' },
+    }),
+  ])
+}, 60_000)
+afterAll(() => t.close())
+
+async function append(events: EventInput[]): Promise<readonly RecordedEvent[]> {
+  const stored = (await t.store.append(events)).events
+  head = stored.at(-1)?.position ?? head
+  return stored
+}
+
+interface DiffAnswer {
+  from: { asOf: string; knownAt: string }
+  to: { asOf: string; knownAt: string }
+  reportedBy?: string
+  changes: Change[]
+}
+
+async function diff(query: string): Promise<DiffAnswer> {
+  const res = await t.inject(`/v1/diff?${query}&consistentWith=${head}`)
+  expect(res.statusCode, res.body).toBe(200)
+  return res.json()
+}
+
+const summary = (changes: readonly Change[]) =>
+  changes.map((c) => [c.model, Object.values(c.key).join(' '), c.change, c.cause])
+
+describe('GET /v1/diff', () => {
+  it('a price cut between two dates, with nothing learned in between, is a valid-time change', async () => {
+    const known = `fromKnownAt=${beforeCorrections}&toKnownAt=${beforeCorrections}`
+    const answer = await diff(`fromAsOf=2024-04&toAsOf=2024-06&${known}`)
+    expect(summary(answer.changes)).toEqual([
+      ['price', 'dt-long input', 'changed', 'valid-time'],
+      ['alliance-member', 'dt-alliance dt-bot', 'added', 'valid-time'],
+    ])
+    const [price, member] = answer.changes
+    expect(price?.before).toMatchObject({ amount: '0.02', eventId: ids.priceMarch })
+    expect(price?.after).toMatchObject({ amount: '0.0005', eventId: ids.priceCut })
+    expect(price?.eventIds).toEqual([ids.priceMarch, ids.priceCut])
+    expect(member?.before).toBeNull()
+    expect(member?.after).toEqual({
+      alliance: 'dt-alliance',
+      member: 'dt-bot',
+      name: 'DT Bot',
+      since: '2024-05-01T00:00:00.000Z',
+    })
+    expect(member?.eventIds).toEqual([ids.joined])
+    expect(answer.from.knownAt).toBe(beforeCorrections)
+  })
+
+  it('a restated figure, a late price and a retraction between two knownAt are knowledge changes', async () => {
+    const answer = await diff(`fromAsOf=2024-06&toAsOf=2024-06&fromKnownAt=${beforeCorrections}`)
+    expect(summary(answer.changes)).toEqual([
+      ['price', 'dt-long output', 'added', 'knowledge'],
+      ['relation', 'dt-long dt-base built-on', 'removed', 'knowledge'],
+      ['metric', 'dt-cloud enterprise-customers 2024', 'changed', 'knowledge'],
+    ])
+    const [price, relation, metric] = answer.changes
+    expect(price?.eventIds).toEqual([ids.latePrice])
+    expect(relation?.before).toMatchObject({ from: 'dt-long', to: 'dt-base', kind: 'built-on' })
+    expect(relation?.after).toBeNull()
+    expect(relation?.eventIds).toEqual([ids.builtOn, ids.retraction])
+    expect([metric?.before, metric?.after]).toMatchObject([{ value: '100' }, { value: '120' }])
+    expect(metric?.eventIds).toEqual([ids.customers, ids.restated])
+  })
+
+  it('tells the two causes apart when both axes move, in the order of models then keys', async () => {
+    const answer = await diff(`fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}`)
+    expect(summary(answer.changes)).toEqual([
+      ['price', 'dt-long input', 'changed', 'valid-time'],
+      ['price', 'dt-long output', 'added', 'knowledge'],
+      ['alliance-member', 'dt-alliance dt-bot', 'added', 'valid-time'],
+      ['relation', 'dt-long dt-base built-on', 'removed', 'knowledge'],
+      ['metric', 'dt-cloud enterprise-customers 2024', 'changed', 'knowledge'],
+    ])
+  })
+
+  it('from before anything happened, every row of every model is added', async () => {
+    const answer = await diff('fromAsOf=2023&toAsOf=2024-06')
+    expect(new Set(answer.changes.map((c) => c.model))).toEqual(
+      new Set(['price', 'alliance', 'alliance-member', 'funding-round', 'valuation', 'product', 'metric']),
+    )
+    expect(answer.changes.every((c) => c.change === 'added' && c.cause === 'valid-time')).toBe(true)
+    const product = answer.changes.find((c) => c.model === 'product')
+    expect(product?.after).toEqual({
+      company: 'dt-cloud',
+      product: 'dt-long',
+      name: 'DT-Long',
+      localName: null,
+      category: 'llm',
+      since: '2024-01-01T00:00:00.000Z',
+    })
+    expect(product?.eventIds).toEqual([ids.launch])
+    const valuation = answer.changes.find((c) => c.model === 'valuation')
+    expect(valuation).toMatchObject({ key: { company: 'dt-cloud' }, eventIds: [ids.round] })
+    expect(answer.changes.find((c) => c.model === 'funding-round')?.key).toEqual({
+      company: 'dt-cloud',
+      eventId: ids.round,
+    })
+  })
+
+  it('a company, a product or an alliance narrows the diff to what concerns it', async () => {
+    const span = `fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}`
+    expect(summary((await diff(`${span}&company=dt-cloud`)).changes)).toEqual([
+      ['price', 'dt-long input', 'changed', 'valid-time'],
+      ['price', 'dt-long output', 'added', 'knowledge'],
+      ['metric', 'dt-cloud enterprise-customers 2024', 'changed', 'knowledge'],
+    ])
+    expect(summary((await diff(`${span}&product=dt-long`)).changes)).toEqual([
+      ['price', 'dt-long input', 'changed', 'valid-time'],
+      ['price', 'dt-long output', 'added', 'knowledge'],
+      ['relation', 'dt-long dt-base built-on', 'removed', 'knowledge'],
+    ])
+    expect(summary((await diff(`${span}&alliance=dt-alliance`)).changes)).toEqual([
+      ['alliance-member', 'dt-alliance dt-bot', 'added', 'valid-time'],
+    ])
+    expect((await diff(`${span}&company=dt-bot`)).changes.map((c) => c.model)).toEqual(['alliance-member'])
+  })
+
+  it('answers CSV: one line per change, the key as name=value pairs, rows as JSON', async () => {
+    const res = await t.inject(
+      `/v1/diff?fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}&product=dt-long&format=csv&consistentWith=${head}`,
+    )
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    const lines = res.body.trimEnd().split('\r\n')
+    expect(lines[0]).toBe('model,key,change,cause,before,after,eventIds')
+    expect(lines).toHaveLength(4)
+    expect(lines[2]).toMatch(
+      /^price,product=dt-long;component=output,added,knowledge,,"\{""product"":""dt-long""/,
+    )
+    expect(lines[3]).toMatch(
+      new RegExp(
+        `^relation,from=dt-long;to=dt-base;kind=built-on,removed,knowledge,".*",,${ids.builtOn} ${ids.retraction}$`,
+      ),
+    )
+  })
+
+  it('echoes reportedBy, one bound for both points, and counts nothing published after it', async () => {
+    const answer = await diff('fromAsOf=2023&toAsOf=2024-06&reportedBy=2000')
+    expect(answer.reportedBy).toBe('2000-12-31T23:59:59.999Z')
+    // Facts without a publication date count from when they were recorded: today, after 2000.
+    expect(answer.changes).toEqual([])
+  })
+
+  it.each([
+    ['', '/fromAsOf'],
+    ['fromAsOf=2024-13', '/fromAsOf'],
+    ['fromAsOf=2024&toKnownAt=yesterday', '/toKnownAt'],
+    ['fromAsOf=2024&company=dt-cloud&product=dt-long', '/product'],
+    ['fromAsOf=2024&product=dt-long&alliance=dt-alliance', '/alliance'],
+    ['fromAsOf=2024&format=xml', '/format'],
+    ['fromAsOf=2024&company=Not_A_Slug', '/company'],
+    ['fromAsOf=2024&asOf=2024', '/asOf'],
+  ])('refuses %s with a 400 naming %s', async (query, field) => {
+    const res = await t.inject(`/v1/diff?${query}`)
+    expect(res.statusCode, res.body).toBe(400)
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(JSON.stringify(res.json())).toContain(field)
+  })
+})
