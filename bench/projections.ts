@@ -131,6 +131,8 @@ export interface HttpFigures {
   readonly pricesOneProduct: Load
   /** The first page of `GET /v1/funding` (100 rounds). */
   readonly funding: Load
+  /** `GET /v1/diff` of the whole market between two month ends. */
+  readonly wholeMarketDiff: Load
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
@@ -185,6 +187,12 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     rotating(dates.map((d, i) => `/v1/prices?asOf=${d}&product=model-${i}-1`)),
   )
   const funding = await load(rotating(dates.map((d) => `/v1/funding?asOf=${d}`)))
+  const monthEnds = ['2020-05', '2020-06', '2021-02', '2021-03', '2022-08', '2022-09', '2023-12', '2024-01']
+  const wholeMarketDiff = await load(
+    rotating(
+      monthEnds.flatMap((from, i) => (i % 2 ? [] : [`/v1/diff?fromAsOf=${from}&toAsOf=${monthEnds[i + 1]}`])),
+    ),
+  )
   await app.close()
   return {
     trivialRoute,
@@ -192,6 +200,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     pricesAllProducts,
     pricesOneProduct,
     funding,
+    wholeMarketDiff,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }

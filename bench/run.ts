@@ -193,6 +193,7 @@ const summary = {
         fullPriceListP99Ms: largest.http.pricesAllProducts.p99,
         fullPriceListReqPerSec: largest.http.pricesAllProducts.rps,
         fundingP99Ms: largest.http.funding.p99,
+        wholeMarketDiffP99Ms: largest.http.wholeMarketDiff.p99,
       }
     : {}),
   ...(largest?.replay
@@ -320,6 +321,13 @@ function logRows({ log, projection, http, replay }: LogFigures) {
           ),
           row(`${at} GET /v1/prices?asOf (all)`, load(http.pricesAllProducts), '', '', 'p99 < 100 ms'),
           row(`${at} GET /v1/funding?asOf (a page)`, load(http.funding), '', '', 'p99 < 100 ms'),
+          row(
+            `${at} GET /v1/diff (whole market, two month ends)`,
+            load(http.wholeMarketDiff),
+            '',
+            '',
+            'p99 < 250 ms',
+          ),
           row(
             `${at} POST /v1/events (1 event)`,
             load(http.appendOverHttp),
