@@ -32,6 +32,7 @@ import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { queryRoutes } from './routes/queries.js'
 import { reportRoutes } from './routes/reports.js'
+import { seriesRoutes } from './routes/series.js'
 import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { ProblemSchema } from './schemas.js'
@@ -220,6 +221,13 @@ export async function buildApp({
     catalogue,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(seriesRoutes, {
+    db: reads,
+    primary: database.db,
+    marketTz: config.marketTz,
+    consistencyWaitMs: config.consistencyWaitMs,
+    ...(answers ? { cache: answers.cache } : {}),
   })
   await app.register(reportRoutes, {
     db: database.db,
