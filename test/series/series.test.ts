@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
+import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { eventually } from '../support/eventually.js'
 
 /**
  * GET /v1/series over a small market, in a zone that is not UTC (Asia/Shanghai, UTC+8): every
@@ -212,6 +214,40 @@ describe('GET /v1/series', () => {
     const interval = await t.inject(`${base}&interval=week&from=2024-01`)
     expect(interval.statusCode).toBe(400)
     expect(JSON.stringify(interval.json().errors)).toContain('interval')
+  })
+
+  it('keeps a series with a `to` between requests, until a read model moves', async () => {
+    const url =
+      '/v1/series?measure=price&product=series-cached&component=output&interval=month&from=2024-01&to=2024-02'
+    const cached = {
+      ...price('2024-01', '1'),
+      subject: 'series-cached',
+      data: { component: 'output', amount: '1', currency: 'CNY', unit: '1K tokens' },
+    }
+    await append(cached)
+    expect(await waitUntilApplied(t.database.handle.db, ['price-list'], head, 10_000)).toBe(true)
+    const first = await eventually(
+      'the first answer',
+      async () => {
+        const res = await t.inject(url)
+        return res.json().points[0].value === '1' && res.json()
+      },
+      5_000,
+    )
+    const kept = t.app.answerCache?.count ?? 0
+    expect(kept).toBeGreaterThan(0)
+    expect((await t.inject(url)).json().points).toEqual(first.points)
+    expect(t.app.answerCache?.count).toBe(kept)
+    await append({ ...cached, occurredAt: '2024-02', data: { ...cached.data, amount: '2' } })
+    const moved = await eventually(
+      'the answer after the change',
+      async () => {
+        const values = (await t.inject(url)).json().points.map((p: { value: unknown }) => p.value)
+        return values[1] === '2' && values
+      },
+      5_000,
+    )
+    expect(moved).toEqual(['1', '2'])
   })
 
   it('runs to now when no `to` is given', async () => {
