@@ -7,6 +7,7 @@ import { ensureProjections } from '../src/projector/generations.js'
 import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { batches, generateHistory } from '../test/support/generate.js'
+import { measureSeries, type SeriesFigures } from './series.js'
 import { type BenchDatabase, type BenchServer, ratio, silentLog, startBenchApi } from './support.js'
 
 /** A generated log (seed 42) that several sections measure: projections, HTTP, report replay. */
@@ -131,6 +132,7 @@ export interface HttpFigures {
   readonly pricesOneProduct: Load
   /** The first page of `GET /v1/funding` (100 rounds). */
   readonly funding: Load
+  readonly series: SeriesFigures
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
@@ -185,6 +187,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     rotating(dates.map((d, i) => `/v1/prices?asOf=${d}&product=model-${i}-1`)),
   )
   const funding = await load(rotating(dates.map((d) => `/v1/funding?asOf=${d}`)))
+  const series = await measureSeries(base, duration)
   await app.close()
   return {
     trivialRoute,
@@ -192,6 +195,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     pricesAllProducts,
     pricesOneProduct,
     funding,
+    series,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }
