@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { catalogue } from '../../events/index.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
+import { loadSeeds } from '../../src/seeding.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { eventually } from '../support/eventually.js'
 
@@ -13,6 +15,7 @@ let t: TestApp
 let head = 0
 beforeAll(async () => {
   t = await startTestApp({ worker: true, env: { MARKET_TZ: 'Asia/Shanghai' } })
+  await loadSeeds(t.store, catalogue)
   await append(
     price('2024-02-10', '0.02'),
     price('2024-05-21', '0.0005'),
@@ -114,6 +117,26 @@ describe('GET /v1/series', () => {
     ])
     const asOf = await t.inject(`/v1/prices?asOf=2024-02&product=series-model&consistentWith=${head}`)
     expect(asOf.json().asOf).toBe('2024-02-29T15:59:59.999Z')
+  })
+
+  it('tells the example market month by month: Qwen-Long at 0.02 until the May price war, then 0.0005', async () => {
+    expect(
+      await values('measure=price&product=qwen-long&component=input&interval=month&from=2024-01&to=2024-07'),
+    ).toEqual(['0.02', '0.02', '0.02', '0.02', '0.0005', '0.0005', '0.0005'])
+    expect(await values('measure=funding-raised&company=baichuan&interval=year&from=2022&to=2024')).toEqual([
+      {},
+      { USD: '300000000' },
+      { USD: '300000000' },
+    ])
+    expect(
+      await values(
+        'measure=alliance-members&alliance=auto-llm-ecosystem-alliance&interval=quarter&from=2024-01&to=2024-12',
+      ),
+    ).toEqual([0, 5, 5, 5])
+    const june = await t.inject(
+      `/v1/alliances/auto-llm-ecosystem-alliance?asOf=2024-06&consistentWith=${head}`,
+    )
+    expect(june.json().members).toHaveLength(5)
   })
 
   it('answers a price month by month, with a later change’s previousAmount where it tells better', async () => {
