@@ -7,6 +7,7 @@ import { ensureProjections } from '../src/projector/generations.js'
 import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { batches, generateHistory } from '../test/support/generate.js'
+import { measureSeries, type SeriesFigures } from './series.js'
 import { type BenchDatabase, type BenchServer, ratio, silentLog, startBenchApi } from './support.js'
 
 /** A generated log (seed 42) that several sections measure: projections, HTTP, report replay. */
@@ -133,6 +134,7 @@ export interface HttpFigures {
   readonly funding: Load
   /** `GET /v1/diff` of the whole market between two month ends. */
   readonly wholeMarketDiff: Load
+  readonly series: SeriesFigures
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
@@ -193,6 +195,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
       monthEnds.flatMap((from, i) => (i % 2 ? [] : [`/v1/diff?fromAsOf=${from}&toAsOf=${monthEnds[i + 1]}`])),
     ),
   )
+  const series = await measureSeries(base, duration)
   await app.close()
   return {
     trivialRoute,
@@ -201,6 +204,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     pricesOneProduct,
     funding,
     wholeMarketDiff,
+    series,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }

@@ -83,7 +83,9 @@ async function measureLog(size: number): Promise<LogFigures> {
     }
     let http: HttpFigures | undefined
     if (only.includes('http')) {
-      step(`${at}: HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf, GET /v1/funding`)
+      step(
+        `${at}: HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf, GET /v1/funding, GET /v1/series`,
+      )
       http = await measureHttp(log, quick)
     }
     let replay: ReplayFigures | undefined
@@ -194,6 +196,7 @@ const summary = {
         fullPriceListReqPerSec: largest.http.pricesAllProducts.rps,
         fundingP99Ms: largest.http.funding.p99,
         wholeMarketDiffP99Ms: largest.http.wholeMarketDiff.p99,
+        seriesP99Ms: largest.http.series.p99,
       }
     : {}),
   ...(largest?.replay
@@ -321,6 +324,14 @@ function logRows({ log, projection, http, replay }: LogFigures) {
           ),
           row(`${at} GET /v1/prices?asOf (all)`, load(http.pricesAllProducts), '', '', 'p99 < 100 ms'),
           row(`${at} GET /v1/funding?asOf (a page)`, load(http.funding), '', '', 'p99 < 100 ms'),
+          row(`${at} GET /v1/series (60 months of a price)`, load(http.series.price), '', '', 'p99 < 50 ms'),
+          row(
+            `${at} GET /v1/series (60 months of funding)`,
+            load(http.series.funding),
+            '',
+            '',
+            'p99 < 50 ms',
+          ),
           row(
             `${at} GET /v1/diff (whole market, two month ends)`,
             load(http.wholeMarketDiff),

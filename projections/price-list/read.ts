@@ -59,6 +59,14 @@ export async function priceListAsOf<DB>(
   return rows.map(priceInEffect)
 }
 
+/**
+ * Whether the price in effect is the next change's previousAmount rather than the latest change's
+ * amount: when the next change says the price before it was something else, it is better informed.
+ */
+export function previousAmountWins(amount: string | null, nextPreviousAmount: string | null): boolean {
+  return nextPreviousAmount !== null && (amount === null || amount !== nextPreviousAmount)
+}
+
 function priceInEffect(r: PriceRow): PriceInEffect {
   const base = {
     product: r.product,
@@ -66,9 +74,7 @@ function priceInEffect(r: PriceRow): PriceInEffect {
     company: r.company,
     component: r.component,
   }
-  const usePrevious =
-    r.next_previous_amount !== null && (r.amount === null || r.amount !== r.next_previous_amount)
-  if (usePrevious) {
+  if (previousAmountWins(r.amount, r.next_previous_amount)) {
     return {
       ...base,
       amount: r.next_previous_amount as string,

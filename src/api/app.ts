@@ -33,6 +33,7 @@ import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
 import { queryRoutes } from './routes/queries.js'
 import { reportRoutes } from './routes/reports.js'
+import { seriesRoutes } from './routes/series.js'
 import { uiRoutes } from './routes/ui.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { ProblemSchema } from './schemas.js'
@@ -228,6 +229,13 @@ export async function buildApp({
     primary: database.db,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(seriesRoutes, {
+    db: reads,
+    primary: database.db,
+    marketTz: config.marketTz,
+    consistencyWaitMs: config.consistencyWaitMs,
+    ...(answers ? { cache: answers.cache } : {}),
   })
   await app.register(reportRoutes, {
     db: database.db,
