@@ -124,14 +124,17 @@ describe('npm run import', { timeout: 120_000 }, () => {
     }
     child.kill('SIGKILL')
     await exited
+    // A batch the killed client had sent in full may still commit on the service after the kill.
     const afterKill = await storedCount()
     expect(afterKill).toBeGreaterThan(0)
     expect(afterKill).toBeLessThan(3000)
     const { code, out } = await importing([file])
     expect(code, out).toBe(0)
     const [, fresh, already] = /: ([0-9,]+) new, ([0-9,]+) already stored/.exec(out) ?? []
-    expect(Number(fresh?.replaceAll(',', ''))).toBe(3000 - afterKill)
-    expect(Number(already?.replaceAll(',', ''))).toBe(afterKill)
+    const alreadyStored = Number(already?.replaceAll(',', ''))
+    expect(alreadyStored).toBeGreaterThanOrEqual(afterKill)
+    expect(alreadyStored).toBeLessThan(3000)
+    expect(Number(fresh?.replaceAll(',', ''))).toBe(3000 - alreadyStored)
     expect(await storedCount()).toBe(3000)
     // Every line once, in file order: amounts are unique per line.
     const log = await added()
