@@ -63,24 +63,29 @@ export const allianceMemberComparable: Comparable = {
   },
 }
 
-/** The joins, known at `at`, that took effect at each member's `since`, by `alliance\nmember`. */
+/**
+ * The joins, known at `at`, that took effect at each member's `since`, by `alliance\nmember`: the
+ * alliances' joins read once (one index range per alliance), matched to the members here.
+ */
 async function joinEventsOf<DB>(
   db: Kysely<DB>,
   at: DiffPoint,
   members: readonly { alliance: string; member: string; since: string }[],
 ): Promise<Map<string, string[]>> {
   if (members.length === 0) return new Map()
-  const { rows } = await sql<{ alliance: string; member: string; event_id: string }>`
-    select m.alliance, m.member, m.event_id
+  const since = new Map(members.map((m) => [`${m.alliance}\n${m.member}`, Date.parse(m.since)]))
+  const alliances = [...new Set(members.map((m) => m.alliance))]
+  const { rows } = await sql<{ alliance: string; member: string; effective_from: Date; event_id: string }>`
+    select m.alliance, m.member, m.effective_from, m.event_id
       from rm_alliance_membership.membership_changes m
-      join jsonb_to_recordset(${JSON.stringify(members)}::jsonb) as s(alliance text, member text, since timestamptz)
-        on s.alliance = m.alliance and s.member = m.member and s.since = m.effective_from
-     where m.change = 'joined' and m.effective_from <= ${at.asOf} and ${knownBy('m', at)}
+     where m.alliance = any(${alliances}::text[]) and m.change = 'joined'
+       and m.effective_from <= ${at.asOf} and ${knownBy('m', at)}
      order by m.position
   `.execute(db)
   const joins = new Map<string, string[]>()
   for (const r of rows) {
     const key = `${r.alliance}\n${r.member}`
+    if (since.get(key) !== r.effective_from.getTime()) continue
     joins.set(key, [...(joins.get(key) ?? []), r.event_id])
   }
   return joins

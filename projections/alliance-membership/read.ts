@@ -14,7 +14,8 @@ interface MembershipQuery {
 /**
  * `formed`: the formation in effect per alliance; `current_members`: per (alliance, member), a
  * member whose latest change at `asOf` is a join. A join with no later departure is one of the
- * current spell's; the earliest of them is when the spell began.
+ * current spell's; the earliest of them is when the spell began. `later` counts, for each change,
+ * the departures at or after it in valid time (ties: the later position), in one sort per member.
  */
 function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
   const alliance = q.alliance ?? null
@@ -34,15 +35,18 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
          and m.effective_from <= ${q.asOf} and ${knownBy('m', q)}
          and (${member}::text is null or m.member = ${member})
     ),
+    later as (
+      select c.alliance, c.member, c.change, c.effective_from,
+             count(*) filter (where c.change = 'left') over (
+               partition by c.alliance, c.member order by c.effective_from desc, c.position desc
+               rows between unbounded preceding and current row
+             ) as departures_since
+        from changes c
+    ),
     current_members as (
       select j.alliance, j.member, min(j.effective_from) as since
-        from changes j
-       where j.change = 'joined'
-         and not exists (
-           select 1 from changes l
-            where l.alliance = j.alliance and l.member = j.member and l.change = 'left'
-              and (l.effective_from, l.position) > (j.effective_from, j.position)
-         )
+        from later j
+       where j.change = 'joined' and j.departures_since = 0
        group by j.alliance, j.member
     )`
 }

@@ -55,15 +55,18 @@ async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<Rela
          and (${subject}::text is null or c.from_entity = ${subject} or c.to_entity = ${subject})
          and (${kinds}::text[] is null or c.kind = any(${kinds}::text[]))
     ),
+    later as (
+      select c.*,
+             count(*) filter (where c.change = 'ended') over (
+               partition by c.from_entity, c.kind, c.to_entity order by c.effective_from desc, c.position desc
+               rows between unbounded preceding and current row
+             ) as ends_since
+        from changes c
+    ),
     in_effect as (
       select distinct on (e.from_entity, e.kind, e.to_entity) e.*
-        from changes e
-       where e.change = 'established'
-         and not exists (
-           select 1 from changes x
-            where x.from_entity = e.from_entity and x.kind = e.kind and x.to_entity = e.to_entity
-              and x.change = 'ended' and (x.effective_from, x.position) > (e.effective_from, e.position)
-         )
+        from later e
+       where e.change = 'established' and e.ends_since = 0
        order by e.from_entity, e.kind, e.to_entity, e.effective_from, e.position
     )
     select r.from_entity, ${entityName(sql.ref('r.from_entity'), q)} as from_name,
