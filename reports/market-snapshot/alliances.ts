@@ -14,6 +14,8 @@ interface Formation extends Point {
 interface Spell {
   lastLeave: Point | null
   joins: Point[]
+  /** Every join in effect, in recording order, whatever left it behind: the events a membership is told by. */
+  readonly joined: Point[]
 }
 
 interface AllianceState {
@@ -29,7 +31,7 @@ function allianceOf(alliances: Alliances, alliance: string): AllianceState {
 
 function spellOf(alliances: Alliances, alliance: string, member: string): Spell {
   const { members } = allianceOf(alliances, alliance)
-  return entryOf(members, member, (): Spell => ({ lastLeave: null, joins: [] }))
+  return entryOf(members, member, (): Spell => ({ lastLeave: null, joins: [], joined: [] }))
 }
 
 /** A formation is the alliance's latest in effect, and its founding members join at its time. */
@@ -59,6 +61,7 @@ export function leaveAlliance(alliances: Alliances, event: EntryOf<'alliance.mem
 
 /** A join counts when no departure follows it; the earliest such join starts the current spell. */
 function join(spell: Spell, event: MarketEntry): void {
+  spell.joined.push(pointOf(event))
   if (spell.lastLeave && byEffectiveTime(event, spell.lastLeave) < 0) return
   const at = pointOf(event)
   let i = spell.joins.length
@@ -97,4 +100,21 @@ export function alliancesOf(alliances: Alliances, names: EntityNames): MarketSna
         eventId: f.id,
       }
     })
+}
+
+/**
+ * The events behind each current member of each alliance, by `alliance\nmember`: the joins (a
+ * founding member's is the formation) that took effect when its current membership began.
+ */
+export function memberEventsOf(alliances: Alliances): Map<string, string[]> {
+  const events = new Map<string, string[]>()
+  for (const [alliance, { members }] of alliances) {
+    for (const [member, spell] of members) {
+      const first = spell.joins[0]
+      if (!first) continue
+      const ids = spell.joined.filter((j) => j.effectiveAt === first.effectiveAt).map((j) => j.id)
+      events.set(`${alliance}\n${member}`, ids)
+    }
+  }
+  return events
 }

@@ -5,6 +5,7 @@ import { type Alliances, alliancesOf, formAlliance, joinAlliance, leaveAlliance 
 import { closeRound, companiesOf, type Funding } from './funding.js'
 import { type Metrics, metricsOf, reportMetric } from './metrics.js'
 import { changePrice, type Prices, productsOf } from './prices.js'
+import { type Ownership, ownProduct } from './products.js'
 import { endRelation, establishRelation, type Relations, relationsOf } from './relations.js'
 import type { MarketSnapshot } from './schema.js'
 
@@ -18,6 +19,7 @@ export interface SnapshotState {
   readonly funding: Funding
   readonly metrics: Metrics
   readonly relations: Relations
+  readonly ownership: Ownership
 }
 
 export function initialSnapshot(asOf: number): SnapshotState {
@@ -30,6 +32,7 @@ export function initialSnapshot(asOf: number): SnapshotState {
     funding: new Map(),
     metrics: new Map(),
     relations: new Map(),
+    ownership: new Map(),
   }
 }
 
@@ -46,6 +49,10 @@ export function evolveSnapshot(state: SnapshotState, event: MarketEntry): Snapsh
   }
   if (statusOf(event)) return state
   switch (event.type) {
+    case 'product.launched':
+    case 'entity.registered':
+      if (inEffect) ownProduct(state.ownership, event)
+      break
     case 'price.changed':
       changePrice(state.prices, event, inEffect)
       break

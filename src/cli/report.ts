@@ -17,6 +17,13 @@ const flags: Record<keyof GivenParameters, string> = {
   from: '--from',
   to: '--to',
   reportedBy: '--reported-by',
+  fromAsOf: '--from-as-of',
+  toAsOf: '--to-as-of',
+  fromKnownAt: '--from-known-at',
+  toKnownAt: '--to-known-at',
+  company: '--company',
+  product: '--product',
+  alliance: '--alliance',
 }
 
 const program = new Command('npm run report --')
@@ -39,6 +46,13 @@ const program = new Command('npm run report --')
     '--reported-by <date>',
     'only facts and retractions published (source.publishedAt, else recorded) by the end of this date',
   )
+  .option('--from-as-of <date>', 'changes: point A, the market as of the end of this date (required)')
+  .option('--to-as-of <date>', 'changes: point B, the market as of the end of this date (default: now)')
+  .option('--from-known-at <date>', 'changes: point A, as recorded by the end of this date (default: now)')
+  .option('--to-known-at <date>', 'changes: point B, as recorded by the end of this date (default: now)')
+  .option('--company <slug>', 'changes: only what concerns this company')
+  .option('--product <slug>', 'changes: only what concerns this product')
+  .option('--alliance <slug>', 'changes: only this alliance, its members and its figures')
   .addOption(new Option('--format <format>', 'output format').choices(reportFormats).default('json'))
   .option('--out <file>', 'write the report to this file instead of standard output')
   .addHelpText(
@@ -51,29 +65,21 @@ Progress goes to standard error: a bar on a terminal, plain lines otherwise.
 Examples:
   npm run report -- market-snapshot --as-of 2024-06-30 --format markdown --out snapshot.md
   npm run report -- price-changes --from 2024-05-01 --to 2024-05-31 --format csv
-  npm run report -- funding --from 2023 --to 2023 --known-at 2024-07-01`,
+  npm run report -- funding --from 2023 --to 2023 --known-at 2024-07-01
+  npm run report -- changes --from-as-of 2024-05-01 --to-as-of 2024-06-30 --from-known-at 2024-06-01 --to-known-at 2024-07-01`,
   )
   .showHelpAfterError('(add --help for the options)')
   .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : 2))
   .parse()
 
-const options = program.opts<{
-  asOf?: string
-  knownAt?: string
-  from?: string
-  to?: string
-  reportedBy?: string
-  format: ReportFormat
-  out?: string
-}>()
+const options = program.opts<GivenParameters & { format: ReportFormat; out?: string }>()
 const report: Report = findReport(program.processedArgs[0] as string) ?? program.error('no such report')
-const given: GivenParameters = {
-  ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
-  ...(options.knownAt !== undefined ? { knownAt: options.knownAt } : {}),
-  ...(options.from !== undefined ? { from: options.from } : {}),
-  ...(options.to !== undefined ? { to: options.to } : {}),
-  ...(options.reportedBy !== undefined ? { reportedBy: options.reportedBy } : {}),
-}
+const given: GivenParameters = Object.fromEntries(
+  (Object.keys(flags) as (keyof GivenParameters)[]).flatMap((name) => {
+    const value = options[name]
+    return value === undefined ? [] : [[name, value]]
+  }),
+)
 const config = commandConfig('report')
 const parameters = resolveOrExit(given)
 

@@ -97,6 +97,12 @@ export function renderReport(report: Report, output: ReportOutput, format: Repor
 
 function subtitleOf(output: ReportOutput): string {
   const at = (value: unknown) => (typeof value === 'string' ? value : 'the start')
+  if ('fromAsOf' in output) {
+    return (
+      `From ${at(output.fromAsOf)} as known at ${at(output.fromKnownAt)} to ${at(output.toAsOf)} as known at ` +
+      `${at(output.toKnownAt)}: ${output.eventsReplayed} events replayed, up to log position ${output.position}.`
+    )
+  }
   const period =
     'asOf' in output
       ? `As of ${at(output.asOf)}`

@@ -9,11 +9,25 @@ export interface GivenParameters {
   readonly from?: string
   readonly to?: string
   readonly reportedBy?: string
+  /** The two points of a comparison (`between`). */
+  readonly fromAsOf?: string
+  readonly toAsOf?: string
+  readonly fromKnownAt?: string
+  readonly toKnownAt?: string
+  /** A comparison's scope: one of them at most, a slug. */
+  readonly company?: string
+  readonly product?: string
+  readonly alliance?: string
 }
+
+const scopeNames = ['company', 'product', 'alliance'] as const
+type ScopeName = (typeof scopeNames)[number]
+type DateName = Exclude<keyof GivenParameters, ScopeName>
 
 const parametersOf = {
   'as-of': ['asOf', 'knownAt', 'reportedBy'],
   window: ['from', 'to', 'knownAt', 'reportedBy'],
+  between: ['fromAsOf', 'toAsOf', 'fromKnownAt', 'toKnownAt', 'reportedBy', 'company', 'product', 'alliance'],
 } as const
 
 /** The parameters `report` accepts, in the order they are documented. */
@@ -39,6 +53,7 @@ export function resolveParameters(
       ])
     }
   }
+  if (report.period === 'between') return comparisonParameters(report, given, marketTz, now)
   const from = instantOf(given, 'from', marketTz)
   const to = instantOf(given, 'to', marketTz)
   if (from !== null && to !== null && from > to) {
@@ -56,7 +71,52 @@ export function resolveParameters(
   }
 }
 
-function instantOf(given: GivenParameters, name: keyof GivenParameters, marketTz: string): number | null {
+/**
+ * Two points as the diff reads them: fromAsOf is required, every other date defaults to `now`;
+ * the log is read up to the later knownAt. At most one scope.
+ */
+function comparisonParameters(
+  report: Report,
+  given: GivenParameters,
+  marketTz: string,
+  now: number,
+): ReportParameters {
+  const fromAsOf = instantOf(given, 'fromAsOf', marketTz)
+  if (fromAsOf === null) {
+    throw new InvalidInput(`${report.name} compares two points: fromAsOf is required`, [
+      { path: '/fromAsOf', message: 'required' },
+    ])
+  }
+  const fromKnownAt = instantOf(given, 'fromKnownAt', marketTz) ?? now
+  const toKnownAt = instantOf(given, 'toKnownAt', marketTz) ?? now
+  const reportedBy = instantOf(given, 'reportedBy', marketTz)
+  return {
+    asOf: instantOf(given, 'toAsOf', marketTz) ?? now,
+    knownAt: Math.max(fromKnownAt, toKnownAt),
+    from: null,
+    to: null,
+    fromAsOf,
+    fromKnownAt,
+    toKnownAt,
+    scope: scopeOf(given),
+    ...(reportedBy === null ? {} : { reportedBy, marketTz }),
+  }
+}
+
+function scopeOf(given: GivenParameters): NonNullable<ReportParameters['scope']> {
+  const asked = scopeNames.filter((name) => given[name] !== undefined)
+  if (asked.length > 1) {
+    throw new InvalidInput(
+      `a comparison is of the whole market or of one company, product or alliance; not ${asked.join(' and ')}`,
+      asked.slice(1).map((name) => ({ path: `/${name}`, message: `not with ${asked[0]}` })),
+    )
+  }
+  const [name] = asked
+  const slug = name === undefined ? undefined : given[name]
+  return name === undefined || slug === undefined ? {} : { [name]: slug }
+}
+
+function instantOf(given: GivenParameters, name: DateName, marketTz: string): number | null {
   const text = given[name]
   if (text === undefined) return null
   const date = parseMarketDate(text, marketTz)
@@ -72,6 +132,15 @@ export function describeParameters(
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
   const reportedBy: Record<string, string | null> =
     parameters.reportedBy == null ? {} : { reportedBy: iso(parameters.reportedBy) }
+  if (report.period === 'between') {
+    return {
+      fromAsOf: iso(parameters.fromAsOf ?? null),
+      toAsOf: iso(parameters.asOf),
+      fromKnownAt: iso(parameters.fromKnownAt ?? null),
+      toKnownAt: iso(parameters.toKnownAt ?? null),
+      ...reportedBy,
+    }
+  }
   return report.period === 'as-of'
     ? { asOf: iso(parameters.asOf), knownAt: iso(parameters.knownAt), ...reportedBy }
     : { from: iso(parameters.from), to: iso(parameters.to), knownAt: iso(parameters.knownAt), ...reportedBy }
@@ -83,6 +152,13 @@ export function reportFileName(report: Report, given: GivenParameters, extension
   if (report.period === 'as-of' && given.asOf) parts.push(given.asOf)
   if (report.period === 'window' && (given.from || given.to)) {
     parts.push(given.from ?? 'start', 'to', given.to ?? 'now')
+  }
+  if (report.period === 'between') {
+    parts.push(given.fromAsOf ?? 'start', 'to', given.toAsOf ?? 'now')
+    if (given.fromKnownAt || given.toKnownAt)
+      parts.push('known', given.fromKnownAt ?? 'now', 'to', given.toKnownAt ?? 'now')
+    const scope = given.company ?? given.product ?? given.alliance
+    if (scope) parts.push(scope)
   }
   if (given.knownAt) parts.push('known', given.knownAt)
   if (given.reportedBy) parts.push('reported', given.reportedBy)

@@ -9,7 +9,7 @@ import {
   retractionsUpTo,
 } from '../store/sql/retractions.js'
 import { describeParameters } from './parameters.js'
-import type { Report, ReportParameters } from './report.js'
+import type { EntryKnowledge, Report, ReportParameters } from './report.js'
 
 /**
  * How far a replay has come, in positions of the log: positions number the events in recording
@@ -58,9 +58,11 @@ export async function replayReport(
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   const cutoff = await lastPositionKnownAt(db, new Date(parameters.knownAt))
   const types = [...report.eventTypes]
-  const retractions = await retractionsUpTo(db, cutoff)
-  const counts = await reportedFilter(db, parameters, cutoff)
-  const reportedIn = counts ? { reportedIn: parameters.marketTz ?? 'UTC' } : {}
+  const knownAts = report.knownAts?.(parameters)
+  const knowledgeOf = knownAts ? await knowledgeAt(db, knownAts, parameters) : undefined
+  const retractions = knowledgeOf ? new Map<string, number>() : await retractionsUpTo(db, cutoff)
+  const counts = knowledgeOf ? undefined : await reportedFilter(db, parameters, cutoff)
+  const reportedIn = parameters.reportedBy != null ? { reportedIn: parameters.marketTz ?? 'UTC' } : {}
   const upcast = upcasterOf(catalogue)
   await options.onProgress?.({ replayed: 0, total: cutoff })
 
@@ -81,9 +83,12 @@ export async function replayReport(
         ? readReplayPage(db, { after: last.position, upTo: cutoff, types, limit: pageSize, ...reportedIn })
         : undefined
     for (const row of page) {
-      if (counts ? !counts(row) : (retractions.get(row.id) ?? 0) > row.position) continue
+      const knowledge = knowledgeOf?.(row)
+      if (knowledge) {
+        if (!knowledge.recorded.includes(true)) continue
+      } else if (counts ? !counts(row) : (retractions.get(row.id) ?? 0) > row.position) continue
       upcast(row)
-      state = report.evolve(state, row)
+      state = report.evolve(state, row, knowledge)
     }
     read += page.length
     await options.onProgress?.({ replayed: next ? (last?.position ?? cutoff) : cutoff, total: cutoff })
@@ -115,6 +120,31 @@ async function reportedFilter(
     if ((row.reportedAt ?? Number.POSITIVE_INFINITY) > reportedBy) return false
     const retraction = firstAfter(retractions.get(row.id), row.position)
     return retraction === undefined || retraction.reportedAt > reportedBy
+  }
+}
+
+/**
+ * For a report that compares several knownAt: what was known of an event at each. An event
+ * counts at an instant when it was recorded (and, with reportedBy, public) by then, and the first
+ * retraction of it, the one the read models mark, was not: not recorded by then, or not public.
+ */
+async function knowledgeAt(
+  db: Kysely<Database>,
+  knownAts: readonly number[],
+  parameters: ReportParameters,
+): Promise<(row: ReplayRow) => EntryKnowledge> {
+  const cutoffs = await Promise.all(knownAts.map((k) => lastPositionKnownAt(db, new Date(k))))
+  const last = Math.max(0, ...cutoffs)
+  const retractions = await reportedRetractionsUpTo(db, last, parameters.marketTz ?? 'UTC')
+  const reportedBy = parameters.reportedBy ?? null
+  const isPublic = (reportedAt: number | undefined) =>
+    reportedBy === null || (reportedAt ?? Number.POSITIVE_INFINITY) <= reportedBy
+  return (row) => {
+    const reported = isPublic(row.reportedAt)
+    const first = retractions.get(row.id)?.find((r) => r.position > row.position)
+    const retractedAt = first && isPublic(first.reportedAt) ? first.position : Number.POSITIVE_INFINITY
+    const recorded = cutoffs.map((cutoff) => reported && row.position <= cutoff)
+    return { recorded, counts: cutoffs.map((cutoff, i) => recorded[i] === true && retractedAt > cutoff) }
   }
 }
 

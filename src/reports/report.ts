@@ -37,10 +37,30 @@ export interface ReportParameters {
   readonly reportedBy?: number | null
   /** The zone publication dates are read in, with `reportedBy` (default UTC). */
   readonly marketTz?: string
+  /**
+   * A comparison of two points (`between`): point A is (fromAsOf, fromKnownAt), point B is (asOf,
+   * toKnownAt), and `knownAt` is the later of the two knownAt, up to which the log is read.
+   */
+  readonly fromAsOf?: number
+  readonly fromKnownAt?: number
+  readonly toKnownAt?: number
+  /** What a comparison looks at: the whole market (nothing given), or one company, product or alliance. */
+  readonly scope?: { readonly company?: string; readonly product?: string; readonly alliance?: string }
 }
 
-/** Which parameters a report takes besides knownAt: a moment, or a period. */
-export type ReportPeriod = 'as-of' | 'window'
+/** Which parameters a report takes besides knownAt: a moment, a period, or two points to compare. */
+export type ReportPeriod = 'as-of' | 'window' | 'between'
+
+/**
+ * What was known of one event at each instant of a report's `knownAts`, in their order. A report
+ * without `knownAts` sees only the events that count at its knownAt, and no knowledge.
+ */
+export interface EntryKnowledge {
+  /** Recorded by then (with reportedBy: and public by it), whether or not retracted since. */
+  readonly recorded: readonly boolean[]
+  /** Recorded, and not retracted, by then: the event counts as a fact then. */
+  readonly counts: readonly boolean[]
+}
 
 export type Cell = string | number | null
 
@@ -74,8 +94,14 @@ export interface Report<State = unknown, Result extends object = object, Entry e
   readonly eventTypes: readonly Entry['type'][]
   /** The sections of the result, for the response schema and the OpenAPI document. */
   readonly resultSchema: TObject
+  /**
+   * For a report that compares what was known at several instants (each at most knownAt): those
+   * instants. The log is read once, up to knownAt, and every event recorded by then reaches
+   * `evolve` with what was known of it at each instant.
+   */
+  knownAts?(parameters: ReportParameters): readonly number[]
   initialState(parameters: ReportParameters): State
-  evolve(state: State, event: Entry): State
+  evolve(state: State, event: Entry, knowledge?: EntryKnowledge): State
   result(state: State, parameters: ReportParameters): Result
   /** The result as tables, for CSV and Markdown. */
   tables(result: Result): ReportTable[]

@@ -1,5 +1,6 @@
 import { type TProperties, type TSchema, Type } from 'typebox'
 import { Uuid } from '../catalogue/envelope.js'
+import { MarketDateString, Slug } from '../catalogue/fields.js'
 import { Instant, NullableInstant } from '../queries/answer-fields.js'
 import { AsOf, KnownAt, ReportedBy, ValidFrom, ValidTo } from '../queries/parameters.js'
 import { reportFormats } from './formats.js'
@@ -20,12 +21,30 @@ export const Format = Type.Union(
   },
 )
 
+const comparedAt = (description: string) => Type.String({ ...MarketDateString, description })
+
+/** The parameters of a comparison (`between`), read as GET /v1/diff reads them. */
+const comparisonSchemas = {
+  fromAsOf: comparedAt(
+    'Point A, valid time: the market as of the END of this date (year, month, day) or this instant. Required.',
+  ),
+  toAsOf: comparedAt('Point B, valid time, read like fromAsOf. Default: now.'),
+  fromKnownAt: comparedAt(
+    'Point A, transaction time: what was recorded by the END of this date. Default: now.',
+  ),
+  toKnownAt: comparedAt('Point B, transaction time, read like fromKnownAt. Default: now.'),
+  company: Type.String({ ...Slug, description: 'Only what concerns this company.' }),
+  product: Type.String({ ...Slug, description: 'Only what concerns this product.' }),
+  alliance: Type.String({ ...Slug, description: 'Only this alliance, its members and its figures.' }),
+}
+
 const parameterSchemas: Record<keyof GivenParameters, TSchema> = {
   asOf: AsOf,
   knownAt: KnownAt,
   from: ValidFrom,
   to: ValidTo,
   reportedBy: ReportedBy,
+  ...comparisonSchemas,
 }
 
 /** A report job's body: any report's parameters, as in its GET. */
@@ -36,6 +55,9 @@ export const ReportJobRequestSchema = Type.Object(
     from: Type.Optional(ValidFrom),
     to: Type.Optional(ValidTo),
     reportedBy: Type.Optional(ReportedBy),
+    ...Object.fromEntries(
+      Object.entries(comparisonSchemas).map(([name, schema]) => [name, Type.Optional(schema)]),
+    ),
   },
   { additionalProperties: false, description: "The report's parameters, as in its GET" },
 )
@@ -54,22 +76,31 @@ export function parametersSchema(report: Report) {
 /** A report's JSON answer: what was replayed, then the report's own sections. */
 export function outputSchema(report: Report) {
   const period: TProperties =
-    report.period === 'as-of'
-      ? { asOf: Instant, knownAt: Instant, reportedBy: Type.Optional(ReportedByInstant) }
-      : {
-          from: Type.Union([Instant, Type.Null()], {
-            description: 'Start of the window; null: the beginning',
-          }),
-          to: Type.Union([Instant, Type.Null()], { description: 'End of the window; null: open' }),
-          knownAt: Instant,
+    report.period === 'between'
+      ? {
+          fromAsOf: Instant,
+          toAsOf: Instant,
+          fromKnownAt: Instant,
+          toKnownAt: Instant,
           reportedBy: Type.Optional(ReportedByInstant),
         }
+      : report.period === 'as-of'
+        ? { asOf: Instant, knownAt: Instant, reportedBy: Type.Optional(ReportedByInstant) }
+        : {
+            from: Type.Union([Instant, Type.Null()], {
+              description: 'Start of the window; null: the beginning',
+            }),
+            to: Type.Union([Instant, Type.Null()], { description: 'End of the window; null: open' }),
+            knownAt: Instant,
+            reportedBy: Type.Optional(ReportedByInstant),
+          }
   return Type.Object(
     {
       report: Type.Literal(report.name),
       ...period,
       position: Type.Integer({
-        description: 'The replay read the log up to this position (the last known at knownAt)',
+        description:
+          'The replay read the log up to this position (the last known at knownAt; of a comparison, at the later knownAt)',
       }),
       eventsReplayed: Type.Integer(),
       ...report.resultSchema.properties,

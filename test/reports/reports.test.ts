@@ -312,6 +312,20 @@ describe('the reports in the API description', () => {
       ['market-snapshot', ['asOf', 'knownAt', 'reportedBy', 'format']],
       ['price-changes', ['from', 'to', 'knownAt', 'reportedBy', 'format']],
       ['funding', ['from', 'to', 'knownAt', 'reportedBy', 'format']],
+      [
+        'changes',
+        [
+          'fromAsOf',
+          'toAsOf',
+          'fromKnownAt',
+          'toKnownAt',
+          'reportedBy',
+          'company',
+          'product',
+          'alliance',
+          'format',
+        ],
+      ],
     ])
   })
 
@@ -325,6 +339,7 @@ describe('the reports in the API description', () => {
       '/v1/reports/market-snapshot',
       '/v1/reports/price-changes',
       '/v1/reports/funding',
+      '/v1/reports/changes',
       '/v1/reports/{name}',
       '/v1/reports/jobs/{jobId}',
       '/v1/reports/jobs/{jobId}/result',
