@@ -93,7 +93,11 @@ export async function valuationsAsOf<DB>(
     company: q.company,
   })
   const byCompany = new Map<string, FundingRound[]>()
-  for (const round of rounds) byCompany.set(round.company, [...(byCompany.get(round.company) ?? []), round])
+  for (const round of rounds) {
+    const ofCompany = byCompany.get(round.company)
+    if (ofCompany) ofCompany.push(round)
+    else byCompany.set(round.company, [round])
+  }
   return [...byCompany].flatMap(([company, ofCompany]) => {
     const valuation = latestValuationOf(ofCompany)
     return valuation ? [{ company, valuation }] : []

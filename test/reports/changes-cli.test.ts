@@ -39,7 +39,8 @@ async function report(args: string[]): Promise<{ code: number | null; stdout: st
   return { code, stdout, stderr }
 }
 
-describe('npm run report -- changes', () => {
+// Each case starts the command line anew (TypeScript included): room for a busy machine.
+describe('npm run report -- changes', { timeout: 120_000 }, () => {
   it("tells Qwen-Long's May cut as valid time and a price recorded later as knowledge", async () => {
     const { code, stdout, stderr } = await report([
       '--from-as-of',
