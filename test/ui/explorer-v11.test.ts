@@ -100,6 +100,46 @@ describe('the explorer follows the feed', () => {
   })
 })
 
+describe('where reads need a key', () => {
+  it('polls the log instead, an EventSource having no way to send the key', async () => {
+    const keyed = await startTestApp({ worker: true, env: { READ_ACCESS: 'key' } })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    try {
+      await keyed.app.listen({ port: 0, host: '127.0.0.1' })
+      const origin = `http://127.0.0.1:${(keyed.app.server.address() as AddressInfo).port}`
+      const requests: { url: string; kind: string }[] = []
+      page.on('request', (request) => requests.push({ url: request.url(), kind: request.resourceType() }))
+      await page.goto(`${origin}/`)
+      await page.locator('#api-key').fill(testAdminKey)
+      await page.locator('#key-form button[type="submit"]').click()
+      await page.waitForSelector('body[data-ready="true"]', patience)
+      const res = await keyed.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: {
+          events: [
+            {
+              type: 'entity.registered',
+              subject: 'lumen-labs',
+              occurredAt: '2024-08-01',
+              data: { kind: 'company', name: 'Lumen Labs' },
+            },
+          ],
+        },
+      })
+      expect(res.statusCode).toBe(201)
+      await expect
+        .poll(() => page.locator('#live-news a').textContent(), patience)
+        .toContain('Lumen Labs, 1 August 2024')
+      expect(requests.filter((r) => r.kind === 'eventsource')).toEqual([])
+      expect(requests.filter((r) => /\/v1\/events\?after=/.test(r.url)).length).toBeGreaterThan(0)
+    } finally {
+      await page.close()
+      await keyed.close()
+    }
+  })
+})
+
 describe('the timeline', () => {
   it("opens at the as-of date's period, the facts before it above the fold", async () => {
     await withVisit('/?asOf=2024-05-31', async ({ page }) => {
