@@ -27,6 +27,9 @@ const causeWords = {
 /** Fields of a row that say where it came from, not what it is. */
 const bookkeeping = new Set(['eventId', 'eventIds', 'position', 'recordedAt', 'source'])
 
+/** Models with more changes than this are folded, but for the first. */
+const foldedOver = 6
+
 const isInstant = (value) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)
 
 export async function fetchComparison({ fromAsOf, toAsOf, knownAt, consistentWith }) {
@@ -58,11 +61,19 @@ export function renderComparison(root, answer, { directory, timeZone }) {
   replaceChildren(
     root,
     head,
-    models.map((model) =>
-      h(
-        'section',
-        { class: 'compare-model', 'data-model': model },
-        h('h4', {}, modelTitles[model] ?? model),
+    models.map((model, i) => {
+      const ofModel = changes.filter((change) => change.model === model)
+      // The first model, and any short one, open; the rest folded, to be opened one at a time.
+      return h(
+        'details',
+        { class: 'compare-model', 'data-model': model, open: i === 0 || ofModel.length <= foldedOver },
+        h(
+          'summary',
+          {},
+          h('h4', {}, modelTitles[model] ?? model),
+          ' ',
+          h('span', { class: 'count' }, `${ofModel.length} ${ofModel.length === 1 ? 'change' : 'changes'}`),
+        ),
         h(
           'div',
           { class: 'table-scroll' },
@@ -84,14 +95,12 @@ export function renderComparison(root, answer, { directory, timeZone }) {
             h(
               'tbody',
               {},
-              changes
-                .filter((change) => change.model === model)
-                .map((change) => rowOf(change, { directory, show })),
+              ofModel.map((change) => rowOf(change, { directory, show })),
             ),
           ),
         ),
-      ),
-    ),
+      )
+    }),
   )
 }
 
@@ -100,12 +109,17 @@ function rowOf(change, { directory, show }) {
   const side = (row, Tag, className) =>
     row
       ? h(
-          'dl',
+          'ul',
           { class: 'fields' },
-          fields.map((field) => [
-            h('dt', {}, field),
-            h('dd', { 'data-field': field }, h(Tag, { class: className }, show(row[field]))),
-          ]),
+          fields.map((field) =>
+            h(
+              'li',
+              { 'data-field': field },
+              h('span', { class: 'field-name' }, field),
+              ' ',
+              h(Tag, { class: className }, show(row[field])),
+            ),
+          ),
         )
       : h('span', { class: 'absent' }, 'none')
   return h(

@@ -101,15 +101,10 @@ export function renderHistory(list, history, { onAsOf }) {
           h(
             'p',
             { class: 'entry-actions' },
-            entry.retracted
+            // A retracted fact is in no timeline as known now; a registration only in one with kind=all.
+            entry.retracted || entry.type === 'entity.registered'
               ? null
-              : h(
-                  'a',
-                  { href: `#event=${entry.eventId}` },
-                  entry.type === 'entity.registered'
-                    ? 'In the timeline (with registrations)'
-                    : 'In the timeline',
-                ),
+              : h('a', { href: `#event=${entry.eventId}` }, 'In the timeline'),
             h(
               'button',
               { type: 'button', class: 'link', onclick: () => onAsOf(entry.occurredAt) },

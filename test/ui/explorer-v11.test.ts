@@ -229,8 +229,8 @@ describe('compare', () => {
       const row = page.locator('[data-model="price"] tr.change[data-key="qwen-long/input"]')
       await row.waitFor(patience)
       expect(await row.getAttribute('data-change')).toBe('changed')
-      expect(await row.locator('td.before dd[data-field="amount"] del').textContent()).toBe('0.02')
-      expect(await row.locator('td.after dd[data-field="amount"] ins').textContent()).toBe('0.0005')
+      expect(await row.locator('td.before [data-field="amount"] del').textContent()).toBe('0.02')
+      expect(await row.locator('td.after [data-field="amount"] ins').textContent()).toBe('0.0005')
       expect(await row.locator('.cause-badge').getAttribute('data-cause')).toBe('valid-time')
       const url = new URL(page.url())
       expect([url.searchParams.get('compareFrom'), url.searchParams.get('compareTo')]).toEqual([
