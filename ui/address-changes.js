@@ -27,7 +27,7 @@ export function wireAddressChanges({ explorer, timeline, marketView, showState, 
     const view = explorer.view
     showState()
     if (before.knownAt !== view.knownAt) return restart()
-    if (before.type !== view.type || before.subject !== view.subject) {
+    if (before.type !== view.type || before.subject !== view.subject || before.kind !== view.kind) {
       void timeline.load(explorer.timelineFilters()).catch(report)
     }
     if (before.products !== view.products || before.subject !== view.subject) {

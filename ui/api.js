@@ -16,6 +16,11 @@ export function setApiKey(key) {
   else sessionStorage.removeItem(keyStorage)
 }
 
+/** Whether this tab holds a key: every request sends it, which an EventSource cannot. */
+export function hasApiKey() {
+  return sessionStorage.getItem(keyStorage) !== null
+}
+
 /**
  * GET a JSON answer. Empty parameters are left out. A 503 (read model behind, database restarting)
  * or 429 is retried after its Retry-After, a few times, before it is thrown.

@@ -1,7 +1,9 @@
 import { wireAddressChanges } from './address-changes.js'
 import { getJson } from './api.js'
+import { wireCompare } from './compare.js'
 import { Directory } from './directory.js'
 import { createExplorer } from './explorer-state.js'
+import { wireHistoryPanel } from './history-panel.js'
 import { wireLiveNews } from './live-news.js'
 import { wireMarketView } from './market-view.js'
 import { wireNameSearch } from './name-search.js'
@@ -33,7 +35,6 @@ const timeline = new Timeline({
   jump: $('jump-to'),
   status: $('timeline-status'),
   directory: () => explorer.directory,
-  onSubject: (slug) => filters.setSubject(slug),
   onAsOf: (occurredAt) => pointInTime.setAsOf(occurredAt, { push: true }),
 })
 const marketView = wireMarketView({
@@ -77,6 +78,7 @@ const filters = wireTimelineFilters({
     types: $('type-filter'),
     typeSummary: $('type-summary'),
     subject: $('subject-filter'),
+    reference: $('show-reference'),
     timelineSection: $('timeline'),
   },
 })
@@ -85,6 +87,29 @@ wireNameSearch({
   search: $('name-search'),
   results: $('name-results'),
   onPick: (slug) => filters.setSubject(slug),
+})
+const compare = wireCompare({
+  explorer,
+  report,
+  elements: {
+    form: $('compare-form'),
+    from: $('compare-from'),
+    to: $('compare-to'),
+    result: $('compare-result'),
+  },
+})
+wireHistoryPanel({
+  explorer,
+  report,
+  onFilter: (slug) => filters.setSubject(slug),
+  onAsOf: (occurredAt) => pointInTime.setAsOf(occurredAt, { push: true }),
+  elements: {
+    panel: $('history-panel'),
+    title: $('history-title'),
+    body: $('history-body'),
+    close: $('history-close'),
+    filter: $('history-filter'),
+  },
 })
 const news = wireLiveNews({
   explorer,
@@ -126,6 +151,7 @@ async function start() {
     marketView.render({ consistentWith: explorer.head }),
     marketView.loadChart({ consistentWith: explorer.head }),
   ])
+  await openTimeline()
   document.body.dataset.ready = 'true'
   // The type filter starts folded away: its choices can come after the rest.
   void filters.loadTypes().then(showState).catch(report)
@@ -133,11 +159,26 @@ async function start() {
   await address.revealFromAddress()
 }
 
+/**
+ * The timeline opens at the as-of date: at the period that holds it (or the last before it), and
+ * at the latest period when the view is of now. Only where it runs beside the market: on a narrow
+ * screen it comes after the market, and the page opens at the top.
+ */
+async function openTimeline() {
+  if (!wide.matches) return
+  const period = explorer.view.asOf
+    ? timeline.periodAtOrBefore($('market').dataset.asOf)
+    : timeline.lastPeriod()
+  if (period) await timeline.openAt(period)
+}
+const wide = window.matchMedia('(min-width: 60rem)')
+
 /** Sets every control to the view. */
 function showState() {
   pointInTime.show()
   marketView.show()
   filters.show()
+  compare.show()
 }
 
 $('go-as-of').addEventListener('click', () => {

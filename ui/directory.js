@@ -42,6 +42,15 @@ export class Directory {
     return scored.slice(0, limit).map((s) => s.entity)
   }
 
+  /** The names as a button that opens the entity's history (see history-panel.js). */
+  historyButton(slug) {
+    return h(
+      'button',
+      { type: 'button', class: 'history-link', 'data-history': slug, title: `History of ${this.name(slug)}` },
+      this.nameNodes(slug),
+    )
+  }
+
   /** "Alibaba Cloud 阿里云": the stored names, the local one marked with its language. */
   nameNodes(slug) {
     const entity = this.bySlug.get(slug)

@@ -8,7 +8,7 @@ import { readState, writeState } from './url-state.js'
  */
 export function createExplorer() {
   return {
-    /** `asOf`, `knownAt`, `type`, `subject`, `scale`, `products`: see url-state.js. */
+    /** `asOf`, `knownAt`, `type`, `subject`, `kind`, `scale`, `products`, `compareFrom`, `compareTo`: see url-state.js. */
     view: readState(),
     directory: new Directory(),
     timeZone: 'UTC',
@@ -31,7 +31,8 @@ export function createExplorer() {
     },
 
     timelineFilters() {
-      return { type: this.view.type, subject: this.view.subject, knownAt: this.view.knownAt }
+      const { type, subject, kind, knownAt } = this.view
+      return { type, subject, kind, knownAt }
     },
   }
 }

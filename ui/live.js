@@ -1,11 +1,66 @@
-import { getJson } from './api.js'
+import { getJson, hasApiKey } from './api.js'
 
 /**
- * Follows the log from `after` (GET /v1/events?after=…): polls every `intervalMs` while the page
- * is visible, reads whole pages at once when behind, and hands each batch of new events to
- * `onEvents`. Positions are commit order, so polling with `after` never skips an event.
+ * Follows the log from `after` and hands each batch of new events to `onEvents`. Where reads are
+ * public it listens to the feed (GET /v1/feed, server-sent events): the browser reconnects by
+ * itself and resumes with Last-Event-ID, so no event is lost or repeated. An EventSource cannot
+ * send an Authorization header and the feed takes a key in no other way: with a key, it polls.
  */
-export function followLog({ after, intervalMs = 2000, onEvents, onState }) {
+export function followLog({ after, onEvents, onState }) {
+  return hasApiKey() ? pollLog({ after, onEvents, onState }) : listenToFeed({ after, onEvents, onState })
+}
+
+/**
+ * Events that come while a batch is being shown wait, and are shown together next: a burst of
+ * facts costs one refresh of the page, not one per fact.
+ */
+function listenToFeed({ after, onEvents, onState }) {
+  let position = after
+  const waiting = []
+  let showing = false
+  const source = new EventSource(`/v1/feed?after=${encodeURIComponent(after)}`)
+
+  async function showWaiting() {
+    while (waiting.length) {
+      const batch = waiting.splice(0)
+      position = batch.at(-1).position
+      await onEvents(batch, position)
+      onState({ live: true, position })
+    }
+  }
+
+  source.addEventListener('recorded', (message) => {
+    waiting.push(JSON.parse(message.data))
+    if (showing) return
+    showing = true
+    void showWaiting()
+      .catch((error) => onState({ live: false, position, error }))
+      .finally(() => {
+        showing = false
+      })
+  })
+  source.addEventListener('open', () => onState({ live: true, position }))
+  let fallback
+  source.addEventListener('error', () => {
+    onState({ live: false, position, error: new Error('the feed is reconnecting') })
+    // Closed, not reconnecting: the answer was no stream (a 503, a refusal). The log is polled instead.
+    if (source.readyState === EventSource.CLOSED && !fallback) {
+      fallback = pollLog({ after: position, onEvents, onState })
+    }
+  })
+  return {
+    stop() {
+      source.close()
+      fallback?.stop()
+    },
+  }
+}
+
+/**
+ * Polls GET /v1/events?after=… every `intervalMs` while the page is visible, reading whole pages
+ * at once when behind. Positions are commit order, so polling with `after` never skips an event.
+ */
+function pollLog({ after, intervalMs = 2000, onEvents, onState }) {
   let position = after
   let stopped = false
   let timer

@@ -102,8 +102,18 @@ export class Market {
                 h(
                   'th',
                   { scope: 'row' },
-                  directory.nameNodes(row.product),
-                  row.company ? h('span', { class: 'owner' }, directory.name(row.company)) : null,
+                  directory.historyButton(row.product),
+                  row.company
+                    ? h(
+                        'span',
+                        { class: 'owner' },
+                        h(
+                          'button',
+                          { type: 'button', class: 'history-link', 'data-history': row.company },
+                          directory.name(row.company),
+                        ),
+                      )
+                    : null,
                 ),
                 h('td', {}, row.component),
                 h(
@@ -171,7 +181,7 @@ export class Market {
             'p',
             { class: 'card-meta' },
             'Convened by ',
-            alliance.conveners.flatMap((slug, i) => [i ? ', ' : '', directory.nameNodes(slug)]),
+            alliance.conveners.flatMap((slug, i) => [i ? ', ' : '', directory.historyButton(slug)]),
             ' · formed ',
             h('a', { href: `#event=${alliance.eventId}` }, formatInstant(alliance.formedAt, this.timeZone())),
           ),
@@ -182,7 +192,7 @@ export class Market {
               h(
                 'li',
                 { 'data-member': member.member },
-                directory.get(member.member) ? directory.nameNodes(member.member) : member.name,
+                directory.get(member.member) ? directory.historyButton(member.member) : member.name,
                 ' ',
                 h('span', { class: 'since' }, `since ${formatInstant(member.since, this.timeZone())}`),
               ),
@@ -224,7 +234,7 @@ export class Market {
     const card = h(
       'article',
       { class: 'card company', 'data-company': company },
-      h('h4', {}, directory.nameNodes(company)),
+      h('h4', {}, directory.historyButton(company)),
       h(
         'dl',
         {},
@@ -287,7 +297,11 @@ function productsOf(profile) {
       h(
         'li',
         { 'data-product': product.product },
-        h('span', { class: 'name' }, product.name),
+        h(
+          'button',
+          { type: 'button', class: 'history-link', 'data-history': product.product },
+          h('span', { class: 'name' }, product.name),
+        ),
         product.localName
           ? [' ', h('span', { class: 'local-name', lang: langOf(product.localName) }, product.localName)]
           : null,

@@ -14,7 +14,7 @@ export function wireTimelineFilters({
   announce,
   report,
 }) {
-  const { types, typeSummary, subject, timelineSection } = elements
+  const { types, typeSummary, subject, reference, timelineSection } = elements
 
   const typesSelected = () => (explorer.view.type ? explorer.view.type.split(',') : [])
 
@@ -49,6 +49,14 @@ export function wireTimelineFilters({
     void timeline.load(explorer.timelineFilters()).catch(report)
   }
 
+  /** Registrations are reference data, folded away unless asked for (`kind=all`). */
+  function onReferenceChanged() {
+    explorer.change({ kind: reference.checked ? 'all' : '' }, { push: true })
+    showState()
+    void timeline.load(explorer.timelineFilters()).catch(report)
+  }
+  reference.addEventListener('change', onReferenceChanged)
+
   function setSubject(slug) {
     explorer.change({ subject: slug }, { push: true })
     showState()
@@ -82,6 +90,7 @@ export function wireTimelineFilters({
       box.checked = !explorer.view.type || typesSelected().includes(box.value)
     }
     typeSummary.textContent = explorer.view.type ? `Types: ${typesSelected().length} chosen` : 'Types: all'
+    reference.checked = explorer.view.kind === 'all'
     drawSubject()
   }
 
@@ -91,7 +100,7 @@ export function wireTimelineFilters({
 /**
  * The types of fact from the service's own catalogue (GET /v1/event-types). Reference data
  * (registrations: who exists) is no part of the market's history, which the timeline tells: the
- * service leaves it out by default, and the filter does not offer it.
+ * service leaves it out by default, the filter does not offer it, and a box of its own shows it.
  */
 async function catalogueTypes() {
   const { eventTypes } = await getJson('/v1/event-types')

@@ -15,12 +15,11 @@ const estimatedEntryHeight = 140
  * inside a section far from view, so a placeholder there would never be seen to intersect.
  */
 export class Timeline {
-  constructor({ root, jump, status, directory, onSubject, onAsOf }) {
+  constructor({ root, jump, status, directory, onAsOf }) {
     this.root = root
     this.jump = jump
     this.status = status
     this.directory = directory
-    this.onSubject = onSubject
     this.onAsOf = onAsOf
     this.sections = new Map()
     this.generation = 0
@@ -36,7 +35,7 @@ export class Timeline {
   }
 
   /**
-   * Draws the timeline for these filters (`type`, `subject`, `knownAt`), sections empty until seen;
+   * Draws the timeline for these filters (`type`, `subject`, `kind`, `knownAt`), sections empty until seen;
    * `named` is a promise of the names the events are drawn with.
    */
   async load(filters, { consistentWith, named } = {}) {
@@ -119,6 +118,19 @@ export class Timeline {
     section.heading.focus({ preventScroll: true })
   }
 
+  /**
+   * Opens the timeline at a period: scrolled to it, its first page drawn, and scrolled to again,
+   * since the periods before it are drawn too as they come near, and are seldom the height guessed.
+   */
+  async openAt(period) {
+    const section = this.sections.get(period)
+    if (!section) return
+    this.scrollTo(period)
+    await this.loadMore(section)
+    await Promise.all([...this.sections.values()].map((s) => s.loading))
+    this.scrollTo(period)
+  }
+
   /** The period whose section holds the as-of date, or the last one before it. */
   periodAtOrBefore(instant) {
     let found
@@ -157,8 +169,8 @@ export class Timeline {
   }
 
   filterParams() {
-    const { type, subject, knownAt } = this.filters
-    return { type, subject, knownAt }
+    const { type, subject, kind, knownAt } = this.filters
+    return { type, subject, kind, knownAt }
   }
 
   sectionOf(period) {
@@ -286,8 +298,8 @@ export class Timeline {
             type: 'button',
             class: 'subject',
             'data-subject': event.subject,
-            'aria-label': `Only events of ${this.directory().name(event.subject)}`,
-            onclick: () => this.onSubject(event.subject),
+            'data-history': event.subject,
+            'aria-label': `History of ${this.directory().name(event.subject)}`,
           },
           names,
         ),
@@ -340,7 +352,8 @@ export class Timeline {
   }
 }
 
-function sourceOf(source) {
+/** An event's source: quote, publisher, title, author, date, link and how it was read. */
+export function sourceOf(source) {
   // Only an http(s) address is a link: an event recorded before the API refused other schemes may hold one.
   const link = webAddress(source.url)
   const caption = [

@@ -1,16 +1,28 @@
 /**
  * The view's state lives in the address, so a view can be shared and the back button works:
  * `/?asOf=2024-06-30&knownAt=2024-07-01&type=price.changed&subject=qwen-long&scale=linear&products=a,b`,
- * and `#event=<id>` for one event. Defaults are left out.
+ * `kind=all` (registrations shown in the timeline), `compareFrom=2024-04-30&compareTo=2024-06-30`
+ * (two dates compared), and `#event=<id>` for one event. Defaults are left out.
  */
 
-const defaults = { asOf: '', knownAt: '', type: '', subject: '', scale: 'log', products: '' }
+const defaults = {
+  asOf: '',
+  knownAt: '',
+  type: '',
+  subject: '',
+  kind: '',
+  scale: 'log',
+  products: '',
+  compareFrom: '',
+  compareTo: '',
+}
 
 export function readState(location = window.location) {
   const params = new URLSearchParams(location.search)
   const state = { ...defaults }
   for (const name of Object.keys(defaults)) state[name] = params.get(name) ?? defaults[name]
   if (state.scale !== 'linear') state.scale = 'log'
+  if (state.kind !== 'all') state.kind = ''
   return state
 }
 
