@@ -82,16 +82,23 @@ export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<
 }
 
 /** Per company with a valued round by `asOf`, its profile's `latestValuation`, by company in order of first round. */
-export async function valuationsAsOf<DB>(
-  db: Kysely<DB>,
-  q: MarketQuery,
-): Promise<{ company: string; valuation: LatestValuation }[]> {
+export async function valuationsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<CompanyValuation[]> {
   const rounds = await fundingRounds(db, {
     asOf: q.asOf,
     knownAt: q.knownAt,
     reportedBy: q.reportedBy,
     company: q.company,
   })
+  return valuationsOf(rounds)
+}
+
+export interface CompanyValuation {
+  readonly company: string
+  readonly valuation: LatestValuation
+}
+
+/** Per company of these rounds (in valid-time order) with a valued one, its latest valuation. */
+export function valuationsOf(rounds: readonly FundingRound[]): CompanyValuation[] {
   const byCompany = new Map<string, FundingRound[]>()
   for (const round of rounds) byCompany.set(round.company, [...(byCompany.get(round.company) ?? []), round])
   return [...byCompany].flatMap(([company, ofCompany]) => {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { EventSource } from '../catalogue/event-type.js'
 import type { FactStatus } from '../catalogue/fields.js'
 import type { Database } from '../db/schema.js'
-import type { Comparable, ComparableRow, DiffModel, DiffScope } from '../diff/model.js'
+import type { Comparable, ComparableRow, DiffModel, DiffPoint, DiffScope } from '../diff/model.js'
 import { type SubjectFactRow, selectSubjectFacts } from '../store/sql/subject-facts.js'
 import type { Precision } from '../time/market-date.js'
 import { modelsStepped, type SubjectFact } from './facts.js'
@@ -45,16 +45,28 @@ export async function subjectHistory(
   const scope = scopeOf(subject, facts)
   const models = modelsOf(facts, scope)
   const wanted = comparables.filter((c) => models.includes(c.model))
-  const read = new Map<string, ComparableRow[]>()
+  const points = pointsNeeded(facts, knownAt).map((point) => ({ ...point, reportedBy }))
+  const read = new Map<string, readonly ComparableRow[]>()
   await Promise.all(
-    pointsNeeded(facts, knownAt).flatMap((point) =>
-      wanted.map(async (c) => {
-        read.set(`${pointKey(point)}/${c.model}`, await c.rowsAt(db, { ...point, reportedBy }, scope))
-      }),
-    ),
+    wanted.map(async (c) => {
+      const rows = await rowsAtEach(db, c, points, scope)
+      for (const [i, r] of rows.entries()) read.set(`${pointKey(points[i] as DiffPoint)}/${c.model}`, r)
+    }),
   )
   const rowsAt = (point: HistoryPoint, model: DiffModel) => read.get(`${pointKey(point)}/${model}`) ?? []
   return historyOf(subject, facts, models, rowsAt, knownAt)
+}
+
+/** A model's rows at every point: at once where the model batches the scope, else point by point. */
+async function rowsAtEach(
+  db: Kysely<Database>,
+  comparable: Comparable,
+  points: readonly DiffPoint[],
+  scope: DiffScope,
+): Promise<readonly ComparableRow[][]> {
+  if (points.length === 0) return []
+  const batched = await comparable.rowsAtPoints?.(db, points, scope)
+  return batched ?? Promise.all(points.map((point) => comparable.rowsAt(db, point, scope)))
 }
 
 /** A product's rows are its prices, its figures and itself; an alliance's its members; else a company's. */
