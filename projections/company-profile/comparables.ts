@@ -1,6 +1,13 @@
 import type { Comparable, ComparableRow } from '../../src/diff/model.js'
 import { roundsAtPoints } from '../funding-history.js'
-import { type CompanyValuation, productsAsOf, valuationsAsOf, valuationsOf } from './market.js'
+import { productAtPoints } from './history.js'
+import {
+  type CompanyValuation,
+  type OwnedProduct,
+  productsAsOf,
+  valuationsAsOf,
+  valuationsOf,
+} from './market.js'
 
 /** A company's latest valuation, as its profile's `latestValuation` answers it. */
 export const valuationComparable: Comparable = {
@@ -30,10 +37,19 @@ export const productComparable: Comparable = {
   async rowsAt(db, at, { company, product, alliance }) {
     if (alliance !== undefined) return []
     const products = await productsAsOf(db, { ...at, company, product })
-    return products.map((p) => ({
-      key: { product: p.product.product },
-      row: { company: p.company, ...p.product },
-      eventIds: p.eventIds,
-    }))
+    return products.map(comparableProduct)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    if (alliance !== undefined) return points.map(() => [])
+    if (product === undefined || company !== undefined) return undefined
+    return (await productAtPoints(db, points, product)).map((products) => products.map(comparableProduct))
+  },
+}
+
+function comparableProduct(p: OwnedProduct): ComparableRow {
+  return {
+    key: { product: p.product.product },
+    row: { company: p.company, ...p.product },
+    eventIds: p.eventIds,
+  }
 }

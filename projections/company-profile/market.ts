@@ -24,7 +24,7 @@ export interface OwnedProduct {
   readonly eventIds: readonly string[]
 }
 
-interface ProductRow {
+export interface ProductRow {
   company: string
   product: string
   name: string
@@ -67,7 +67,11 @@ export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<
      where (${company}::text is null or l.company = ${company})
      order by l.product
   `.execute(db)
-  return rows.map((r) => ({
+  return rows.map(ownedProductOf)
+}
+
+export function ownedProductOf(r: ProductRow): OwnedProduct {
+  return {
     company: r.company,
     product: {
       product: r.product,
@@ -78,7 +82,7 @@ export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<
     },
     eventIds:
       r.launch_event_id && r.launch_event_id !== r.event_id ? [r.event_id, r.launch_event_id] : [r.event_id],
-  }))
+  }
 }
 
 /** Per company with a valued round by `asOf`, its profile's `latestValuation`, by company in order of first round. */
