@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
 import type { MarketEvent } from '../events/index.js'
 import { Slug } from '../src/catalogue/fields.js'
-import type { Comparable } from '../src/diff/model.js'
+import type { Comparable, ComparableRow } from '../src/diff/model.js'
 import {
   type ChangePoint,
   changePointTable,
@@ -17,6 +17,7 @@ import { asOfAndKnownAt, Limit, NextPage, PageCursor, ValidFrom, ValidTo } from 
 import { defineQuery } from '../src/queries/query.js'
 import { decodeCursor, encodeCursor } from '../src/queries/valid-time-cursor.js'
 import { entityName, entityNames } from './entities.js'
+import { roundsAtPoints } from './funding-history.js'
 
 /** Funding rounds from funding.round_closed, one change point per round. */
 export interface FundingRoundRow extends ChangePoint {
@@ -208,12 +209,16 @@ const fundingRoundComparable: Comparable = {
   async rowsAt(db, at, { company, product, alliance }) {
     if (product !== undefined || alliance !== undefined) return []
     const rounds = await fundingRounds(db, { ...at, company })
-    return rounds.map((round) => ({
-      key: { company: round.company, eventId: round.eventId },
-      row: round,
-      eventIds: [round.eventId],
-    }))
+    return rounds.map(comparableRound)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    if (product !== undefined || alliance !== undefined) return points.map(() => [])
+    return (await roundsAtPoints(db, points, company)).map((rounds) => rounds.map(comparableRound))
+  },
+}
+
+function comparableRound(round: FundingRound): ComparableRow {
+  return { key: { company: round.company, eventId: round.eventId }, row: round, eventIds: [round.eventId] }
 }
 
 export const fundingProjection = defineProjection<Tables, MarketEvent>({

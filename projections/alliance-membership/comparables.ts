@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely'
-import type { Comparable, DiffPoint, DiffScope } from '../../src/diff/model.js'
+import type { Comparable, ComparableRow, DiffPoint, DiffScope } from '../../src/diff/model.js'
+import { perKnowledge } from '../../src/history/points.js'
 import { knownBy } from '../../src/projector/change-points.js'
+import { allianceAtPoints } from './history.js'
 import { alliancesAsOf } from './read.js'
 import type { AllianceAsOf } from './schemas.js'
 
@@ -24,15 +26,33 @@ export const allianceComparable: Comparable = {
   model: 'alliance',
   readModels,
   async rowsAt(db, at, scope) {
-    const alliances = await alliancesInScope(db, at, scope)
-    return alliances
-      .filter((a) => scope.company === undefined || a.conveners.includes(scope.company))
-      .map(({ members: _members, ...alliance }) => ({
-        key: { alliance: alliance.alliance },
-        row: alliance,
-        eventIds: [alliance.eventId],
-      }))
+    return allianceRows(await alliancesInScope(db, at, scope), scope)
   },
+  async rowsAtPoints(db, points, scope) {
+    const batched = await oneAllianceAtPoints(db, points, scope)
+    return batched?.map((alliances) => allianceRows(alliances, scope))
+  },
+}
+
+function allianceRows(alliances: readonly AllianceAsOf[], scope: DiffScope): ComparableRow[] {
+  return alliances
+    .filter((a) => scope.company === undefined || a.conveners.includes(scope.company))
+    .map(({ members: _members, ...alliance }) => ({
+      key: { alliance: alliance.alliance },
+      row: alliance,
+      eventIds: [alliance.eventId],
+    }))
+}
+
+/** The asked alliance at each point, in one statement per knowledge; undefined for another scope. */
+async function oneAllianceAtPoints<DB>(
+  db: Kysely<DB>,
+  points: readonly DiffPoint[],
+  scope: DiffScope,
+): Promise<AllianceAsOf[][] | undefined> {
+  if (scope.product !== undefined) return points.map(() => [])
+  if (scope.alliance === undefined || scope.company !== undefined) return undefined
+  return allianceAtPoints(db, points, scope.alliance)
 }
 
 /**
@@ -44,23 +64,49 @@ export const allianceMemberComparable: Comparable = {
   model: 'alliance-member',
   readModels,
   async rowsAt(db, at, scope) {
-    const alliances = await alliancesInScope(db, at, scope)
-    const members = alliances.flatMap((a) =>
-      a.members
-        .filter((m) => scope.company === undefined || m.member === scope.company)
-        .map((m) => ({ row: { alliance: a.alliance, ...m }, formation: a.eventId })),
-    )
+    const members = membersOf(await alliancesInScope(db, at, scope), scope)
     const joins = await joinEventsOf(
       db,
       at,
       members.map((m) => m.row),
     )
-    return members.map(({ row, formation }) => ({
-      key: { alliance: row.alliance, member: row.member },
-      row,
-      eventIds: joins.get(`${row.alliance}\n${row.member}`) ?? [formation],
-    }))
+    return memberRows(members, joins)
   },
+  // A join's events depend on the knowledge alone once its member's since is given: one read per
+  // knowledge, at the latest of its points, names the joins of every point.
+  async rowsAtPoints(db, points, scope) {
+    const batched = await oneAllianceAtPoints(db, points, scope)
+    if (batched === undefined) return undefined
+    const members = batched.map((alliances) => membersOf(alliances, scope))
+    return perKnowledge(points, async (asOfs, knowledge, indexes) => {
+      const latest = new Date(Math.max(...asOfs.map((t) => t.getTime())))
+      const all = indexes.flatMap((i) => (members[i] ?? []).map((m) => m.row))
+      const distinct = [...new Map(all.map((m) => [`${m.alliance}\n${m.member}\n${m.since}`, m])).values()]
+      const joins = await joinEventsOf(db, { asOf: latest, ...knowledge }, distinct)
+      return indexes.map((i) => memberRows(members[i] ?? [], joins))
+    })
+  },
+}
+
+interface MemberOf {
+  readonly row: { alliance: string; member: string; name: string; since: string }
+  readonly formation: string
+}
+
+function membersOf(alliances: readonly AllianceAsOf[], scope: DiffScope): MemberOf[] {
+  return alliances.flatMap((a) =>
+    a.members
+      .filter((m) => scope.company === undefined || m.member === scope.company)
+      .map((m) => ({ row: { alliance: a.alliance, ...m }, formation: a.eventId })),
+  )
+}
+
+function memberRows(members: readonly MemberOf[], joins: ReadonlyMap<string, string[]>): ComparableRow[] {
+  return members.map(({ row, formation }) => ({
+    key: { alliance: row.alliance, member: row.member },
+    row,
+    eventIds: joins.get(`${row.alliance}\n${row.member}`) ?? [formation],
+  }))
 }
 
 /**

@@ -51,7 +51,7 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
     )`
 }
 
-interface AllianceMemberRow {
+export interface AllianceMemberRow {
   alliance: string
   name: string
   local_name: string | null
@@ -80,7 +80,7 @@ export async function alliancesAsOf<DB>(
   return groupAlliances(rows)
 }
 
-function groupAlliances(rows: readonly AllianceMemberRow[]): AllianceAsOf[] {
+export function groupAlliances(rows: readonly AllianceMemberRow[]): AllianceAsOf[] {
   const alliances = new Map<string, AllianceAsOf>()
   for (const r of rows) {
     let alliance = alliances.get(r.alliance)

@@ -1,5 +1,13 @@
-import type { Comparable } from '../../src/diff/model.js'
-import { productsAsOf, valuationsAsOf } from './market.js'
+import type { Comparable, ComparableRow } from '../../src/diff/model.js'
+import { roundsAtPoints } from '../funding-history.js'
+import { productAtPoints } from './history.js'
+import {
+  type CompanyValuation,
+  type OwnedProduct,
+  productsAsOf,
+  valuationsAsOf,
+  valuationsOf,
+} from './market.js'
 
 /** A company's latest valuation, as its profile's `latestValuation` answers it. */
 export const valuationComparable: Comparable = {
@@ -8,12 +16,18 @@ export const valuationComparable: Comparable = {
   async rowsAt(db, at, { company, product, alliance }) {
     if (product !== undefined || alliance !== undefined) return []
     const valuations = await valuationsAsOf(db, { ...at, company })
-    return valuations.map(({ company, valuation }) => ({
-      key: { company },
-      row: valuation,
-      eventIds: [valuation.eventId],
-    }))
+    return valuations.map(comparableValuation)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    if (product !== undefined || alliance !== undefined) return points.map(() => [])
+    return (await roundsAtPoints(db, points, company)).map((rounds) =>
+      valuationsOf(rounds).map(comparableValuation),
+    )
+  },
+}
+
+function comparableValuation({ company, valuation }: CompanyValuation): ComparableRow {
+  return { key: { company }, row: valuation, eventIds: [valuation.eventId] }
 }
 
 /** A product, as its owner's profile lists it, with the owner: `{ company, ...product }`. */
@@ -23,10 +37,19 @@ export const productComparable: Comparable = {
   async rowsAt(db, at, { company, product, alliance }) {
     if (alliance !== undefined) return []
     const products = await productsAsOf(db, { ...at, company, product })
-    return products.map((p) => ({
-      key: { product: p.product.product },
-      row: { company: p.company, ...p.product },
-      eventIds: p.eventIds,
-    }))
+    return products.map(comparableProduct)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    if (alliance !== undefined) return points.map(() => [])
+    if (product === undefined || company !== undefined) return undefined
+    return (await productAtPoints(db, points, product)).map((products) => products.map(comparableProduct))
+  },
+}
+
+function comparableProduct(p: OwnedProduct): ComparableRow {
+  return {
+    key: { product: p.product.product },
+    row: { company: p.company, ...p.product },
+    eventIds: p.eventIds,
+  }
 }

@@ -24,7 +24,7 @@ export interface OwnedProduct {
   readonly eventIds: readonly string[]
 }
 
-interface ProductRow {
+export interface ProductRow {
   company: string
   product: string
   name: string
@@ -67,7 +67,11 @@ export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<
      where (${company}::text is null or l.company = ${company})
      order by l.product
   `.execute(db)
-  return rows.map((r) => ({
+  return rows.map(ownedProductOf)
+}
+
+export function ownedProductOf(r: ProductRow): OwnedProduct {
+  return {
     company: r.company,
     product: {
       product: r.product,
@@ -78,20 +82,27 @@ export async function productsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<
     },
     eventIds:
       r.launch_event_id && r.launch_event_id !== r.event_id ? [r.event_id, r.launch_event_id] : [r.event_id],
-  }))
+  }
 }
 
 /** Per company with a valued round by `asOf`, its profile's `latestValuation`, by company in order of first round. */
-export async function valuationsAsOf<DB>(
-  db: Kysely<DB>,
-  q: MarketQuery,
-): Promise<{ company: string; valuation: LatestValuation }[]> {
+export async function valuationsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<CompanyValuation[]> {
   const rounds = await fundingRounds(db, {
     asOf: q.asOf,
     knownAt: q.knownAt,
     reportedBy: q.reportedBy,
     company: q.company,
   })
+  return valuationsOf(rounds)
+}
+
+export interface CompanyValuation {
+  readonly company: string
+  readonly valuation: LatestValuation
+}
+
+/** Per company of these rounds (in valid-time order) with a valued one, its latest valuation. */
+export function valuationsOf(rounds: readonly FundingRound[]): CompanyValuation[] {
   const byCompany = new Map<string, FundingRound[]>()
   for (const round of rounds) {
     const ofCompany = byCompany.get(round.company)

@@ -1,5 +1,7 @@
-import type { Comparable } from '../../src/diff/model.js'
+import type { Comparable, ComparableRow } from '../../src/diff/model.js'
+import { entityMetricsAtPoints } from './history.js'
 import { metricsAsOf } from './read.js'
+import type { MetricInEffect } from './schemas.js'
 
 /** Figures in effect, as `GET /v1/metrics` answers them: the market's, or those about the one entity in scope. */
 export const metricComparable: Comparable = {
@@ -7,10 +9,19 @@ export const metricComparable: Comparable = {
   readModels: ['metrics', 'entities'],
   async rowsAt(db, at, { company, product, alliance }) {
     const metrics = await metricsAsOf(db, { ...at, subject: company ?? product ?? alliance })
-    return metrics.map((metric) => ({
-      key: { entity: metric.entity, metric: metric.metric, forPeriod: metric.forPeriod },
-      row: metric,
-      eventIds: [metric.eventId],
-    }))
+    return metrics.map(comparableMetric)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    const subject = company ?? product ?? alliance
+    if (subject === undefined) return undefined
+    return (await entityMetricsAtPoints(db, points, subject)).map((metrics) => metrics.map(comparableMetric))
+  },
+}
+
+function comparableMetric(metric: MetricInEffect): ComparableRow {
+  return {
+    key: { entity: metric.entity, metric: metric.metric, forPeriod: metric.forPeriod },
+    row: metric,
+    eventIds: [metric.eventId],
+  }
 }

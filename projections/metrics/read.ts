@@ -13,7 +13,7 @@ export interface MetricsQuery {
   readonly metric?: string
 }
 
-interface MetricRow {
+export interface MetricRow {
   entity: string
   entity_name: string
   metric: string
@@ -47,7 +47,11 @@ export async function metricsAsOf<DB>(db: Kysely<DB>, q: MetricsQuery): Promise<
       ) m
      order by m.entity collate "C", m.metric collate "C", coalesce(m.for_period, '') collate "C"
   `.execute(db)
-  return rows.map((r) => ({
+  return rows.map(metricOf)
+}
+
+export function metricOf(r: MetricRow): MetricInEffect {
+  return {
     entity: r.entity,
     entityName: r.entity_name,
     metric: r.metric,
@@ -58,5 +62,5 @@ export async function metricsAsOf<DB>(db: Kysely<DB>, q: MetricsQuery): Promise<
     reportedBy: r.reported_by,
     effectiveFrom: r.effective_from.toISOString(),
     eventId: r.event_id,
-  }))
+  }
 }

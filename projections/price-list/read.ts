@@ -5,7 +5,7 @@ import { entityKnownAt } from '../entities.js'
 import type { PricePoint } from './rows.js'
 import type { PriceChange, PriceInEffect } from './schemas.js'
 
-interface PriceRow {
+export interface PriceRow {
   product: string
   component: string
   product_name: string | null
@@ -67,7 +67,7 @@ export function previousAmountWins(amount: string | null, nextPreviousAmount: st
   return nextPreviousAmount !== null && (amount === null || amount !== nextPreviousAmount)
 }
 
-function priceInEffect(r: PriceRow): PriceInEffect {
+export function priceInEffect(r: PriceRow): PriceInEffect {
   const base = {
     product: r.product,
     productName: r.product_name ?? r.product,

@@ -1,5 +1,7 @@
-import type { Comparable } from '../../src/diff/model.js'
+import type { Comparable, ComparableRow } from '../../src/diff/model.js'
+import { entityRelationsAtPoints } from './history.js'
 import { relationsAsOf } from './read.js'
+import type { RelationInEffect } from './schemas.js'
 
 /** Relations in effect, as `GET /v1/relations` answers them: the market's, or those with a company or product at either end. */
 export const relationComparable: Comparable = {
@@ -8,10 +10,22 @@ export const relationComparable: Comparable = {
   async rowsAt(db, at, { company, product, alliance }) {
     if (alliance !== undefined) return []
     const relations = await relationsAsOf(db, { ...at, subject: company ?? product })
-    return relations.map((relation) => ({
-      key: { from: relation.from, to: relation.to, kind: relation.kind },
-      row: relation,
-      eventIds: [relation.eventId],
-    }))
+    return relations.map(comparableRelation)
   },
+  async rowsAtPoints(db, points, { company, product, alliance }) {
+    if (alliance !== undefined) return points.map(() => [])
+    const subject = company ?? product
+    if (subject === undefined) return undefined
+    return (await entityRelationsAtPoints(db, points, subject)).map((relations) =>
+      relations.map(comparableRelation),
+    )
+  },
+}
+
+function comparableRelation(relation: RelationInEffect): ComparableRow {
+  return {
+    key: { from: relation.from, to: relation.to, kind: relation.kind },
+    row: relation,
+    eventIds: [relation.eventId],
+  }
 }

@@ -23,7 +23,7 @@ export interface RelationsPage {
   readonly last: { readonly effectiveFrom: string; readonly position: number } | null
 }
 
-interface RelationRow {
+export interface RelationRow {
   from_entity: string
   from_name: string
   to_entity: string
@@ -81,7 +81,7 @@ async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<Rela
   return rows
 }
 
-function relationOf(r: RelationRow): RelationInEffect {
+export function relationOf(r: RelationRow): RelationInEffect {
   return {
     from: r.from_entity,
     fromName: r.from_name,

@@ -28,6 +28,7 @@ import { diffRoutes } from './routes/diff.js'
 import { eventTypeRoutes } from './routes/event-types.js'
 import { eventRoutes } from './routes/events.js'
 import { feedRoutes } from './routes/feed.js'
+import { historyRoutes } from './routes/history.js'
 import { keyRoutes } from './routes/keys.js'
 import { operationsRoutes } from './routes/operations.js'
 import { projectionRoutes } from './routes/projections.js'
@@ -224,6 +225,13 @@ export async function buildApp({
     consistencyWaitMs: config.consistencyWaitMs,
   })
   await app.register(diffRoutes, {
+    projections,
+    db: reads,
+    primary: database.db,
+    marketTz: config.marketTz,
+    consistencyWaitMs: config.consistencyWaitMs,
+  })
+  await app.register(historyRoutes, {
     projections,
     db: reads,
     primary: database.db,

@@ -49,4 +49,15 @@ export interface Comparable {
   /** The read models its rows are read from. */
   readonly readModels: readonly string[]
   rowsAt<DB>(db: Kysely<DB>, at: DiffPoint, scope: DiffScope): Promise<ComparableRow[]>
+  /**
+   * Its rows at many points at once, in the order of `points`, each as `rowsAt` answers it: a
+   * subject's history reads a model at every instant one of the subject's facts took effect.
+   * Without it, or where it answers undefined (a scope it does not batch), `rowsAt` is asked
+   * once per point.
+   */
+  rowsAtPoints?<DB>(
+    db: Kysely<DB>,
+    points: readonly DiffPoint[],
+    scope: DiffScope,
+  ): Promise<ComparableRow[][] | undefined>
 }

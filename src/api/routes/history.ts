@@ -1,0 +1,75 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Database } from '../../db/schema.js'
+import { type Comparable, diffModels } from '../../diff/model.js'
+import { NotFound } from '../../errors.js'
+import { subjectHistory } from '../../history/history.js'
+import { HistoryAnswer, HistoryParams, HistoryQuery } from '../../history/schemas.js'
+import type { Projection } from '../../projector/projection.js'
+import { endOfDate, startOfDate } from '../../queries/market-dates.js'
+import { subjectIsKnown } from '../../store/sql/subject-facts.js'
+import { awaitConsistency } from '../consistency-wait.js'
+import { instantsOf } from '../point-in-time.js'
+import { ProblemResponse } from '../schemas.js'
+import type { TypedApp } from '../typed-app.js'
+
+export interface HistoryRoutesOptions {
+  /** The read models whose comparables give the history's rows. */
+  readonly projections: readonly Projection[]
+  /** Where the read models and the log are read: the primary, or a streaming replica. */
+  readonly db: Kysely<Database>
+  /** The primary, which alone knows which positions were committed; defaults to `db`. */
+  readonly primary?: Kysely<Database>
+  readonly marketTz: string
+  readonly consistencyWaitMs: number
+}
+
+/** `GET /v1/subjects/:subject/history`: every change of a subject's rows, in valid-time order. */
+export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fastify, options) => {
+  const app = fastify as TypedApp
+  const { db, primary = db, marketTz, consistencyWaitMs } = options
+  const comparables: Comparable[] = options.projections.flatMap((p) => p.comparables ?? [])
+  const readModels = [...new Set(comparables.flatMap((c) => c.readModels))]
+  app.get(
+    '/v1/subjects/:subject/history',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'getSubjectHistory',
+        tags: ['read models'],
+        summary: "A subject's history: every step of its rows, with its corrections and plans",
+        description:
+          `Each change is a row of ${diffModels.join(', ')} (as GET /v1/diff shows it) that differs a millisecond ` +
+          "before and at the effectiveFrom of one of the subject's events, as known at knownAt. A retracted fact " +
+          'is shown with `retracted` and the rows as it claimed them; it changes no later `before`. A planned or ' +
+          'announced fact is shown with `planned: true` beside the row in effect, which it does not change.',
+        params: HistoryParams,
+        querystring: HistoryQuery,
+        response: {
+          200: HistoryAnswer,
+          400: ProblemResponse,
+          404: ProblemResponse,
+          503: ProblemResponse,
+        },
+      },
+    },
+    async (request) => {
+      const { subject } = request.params
+      const { consistentWith, from, to, ...given } = request.query
+      const at = instantsOf(given, marketTz)
+      const bounds = { from: startOfDate('from', from, marketTz), to: endOfDate('to', to, marketTz) }
+      await awaitConsistency({ db, primary, waitMs: consistencyWaitMs }, readModels, consistentWith)
+      if (!(await subjectIsKnown(db, subject)))
+        throw new NotFound(`no events of subject '${subject}'`, [
+          { path: '/subject', message: 'unknown subject' },
+        ])
+      const changes = await subjectHistory(db, comparables, { subject, ...at, ...bounds, marketTz })
+      return {
+        subject,
+        knownAt: at.knownAt.toISOString(),
+        ...(at.reportedBy ? { reportedBy: at.reportedBy.toISOString() } : {}),
+        changes,
+      }
+    },
+  )
+}
