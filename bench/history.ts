@@ -16,13 +16,15 @@ export async function measureHistory(
   base: string,
   duration: number,
   subjects = 300,
+  /** A fixed number of requests per load, each waited for, instead of `duration` seconds. */
+  amount?: number,
 ): Promise<HistoryFigures> {
   const load = async (path: (n: number) => string): Promise<Load> => {
     let n = 0
     const result = await autocannon({
       url: base,
       connections: 10,
-      duration,
+      ...(amount ? { amount, timeout: 300 } : { duration }),
       requests: [{ setupRequest: (req) => ({ ...req, path: path(n++) }) }],
     })
     return {

@@ -7,6 +7,7 @@ import { ensureProjections } from '../src/projector/generations.js'
 import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { batches, generateHistory } from '../test/support/generate.js'
+import { type HistoryFigures, measureHistory } from './history.js'
 import { measureSeries, type SeriesFigures } from './series.js'
 import { type BenchDatabase, type BenchServer, ratio, silentLog, startBenchApi } from './support.js'
 
@@ -135,6 +136,8 @@ export interface HttpFigures {
   /** `GET /v1/diff` of the whole market between two month ends. */
   readonly wholeMarketDiff: Load
   readonly series: SeriesFigures
+  /** `GET /v1/subjects/:subject/history` of a company and of a product. */
+  readonly history: HistoryFigures
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
@@ -148,8 +151,14 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const { db, store } = log
   const { app, url: base, adminKey } = await startBenchApi(db, store)
   const duration = quick ? 5 : 10
-  const load = async (requests: autocannon.Request[], timeout = 10): Promise<Load> => {
-    const result = await autocannon({ url: base, connections: 10, duration, requests, timeout })
+  /** A load of `duration` seconds, or of `amount` requests (each answered, however long it takes). */
+  const load = async (requests: autocannon.Request[], amount?: number): Promise<Load> => {
+    const result = await autocannon({
+      url: base,
+      connections: 10,
+      requests,
+      ...(amount ? { amount, timeout: 300 } : { duration }),
+    })
     return {
       rps: Math.round(result.requests.average),
       p50: result.latency.p50,
@@ -189,15 +198,18 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     rotating(dates.map((d, i) => `/v1/prices?asOf=${d}&product=model-${i}-1`)),
   )
   const funding = await load(rotating(dates.map((d) => `/v1/funding?asOf=${d}`)))
+  const slowAnswers = quick ? 10 : 20
   const monthEnds = ['2020-05', '2020-06', '2021-02', '2021-03', '2022-08', '2022-09', '2023-12', '2024-01']
   // The series first: a slow diff still being answered would wait in their way.
   const series = await measureSeries(base, duration)
-  // Seconds per answer at 1M: a minute's timeout counts them as latency, not errors.
+  const history = await measureHistory(base, duration, 300, slowAnswers)
+  // Seconds per answer at 1M: a fixed number of requests, each waited for, rather than a duration
+  // that would end before the first answer.
   const wholeMarketDiff = await load(
     rotating(
       monthEnds.flatMap((from, i) => (i % 2 ? [] : [`/v1/diff?fromAsOf=${from}&toAsOf=${monthEnds[i + 1]}`])),
     ),
-    60,
+    slowAnswers,
   )
   await app.close()
   return {
@@ -208,6 +220,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     funding,
     wholeMarketDiff,
     series,
+    history,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }

@@ -84,7 +84,7 @@ async function measureLog(size: number): Promise<LogFigures> {
     let http: HttpFigures | undefined
     if (only.includes('http')) {
       step(
-        `${at}: HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf, GET /v1/funding, GET /v1/series`,
+        `${at}: HTTP: trivial route, POST /v1/events, GET /v1/prices?asOf, GET /v1/funding, GET /v1/series, history, diff`,
       )
       http = await measureHttp(log, quick)
     }
@@ -197,6 +197,7 @@ const summary = {
         fundingP99Ms: largest.http.funding.p99,
         wholeMarketDiffP99Ms: largest.http.wholeMarketDiff.p99,
         seriesP99Ms: largest.http.series.p99,
+        historyP99Ms: largest.http.history.company.p99,
       }
     : {}),
   ...(largest?.replay
@@ -332,6 +333,14 @@ function logRows({ log, projection, http, replay }: LogFigures) {
             '',
             'p99 < 50 ms',
           ),
+          row(
+            `${at} GET /v1/subjects/:subject/history (a company)`,
+            load(http.history.company),
+            '',
+            '',
+            'p99 < 50 ms',
+          ),
+          row(`${at} GET /v1/subjects/:subject/history (a product)`, load(http.history.product), '', '', ''),
           row(
             `${at} GET /v1/diff (whole market, two month ends)`,
             load(http.wholeMarketDiff),
