@@ -68,8 +68,13 @@ const ReportedByInstant = Type.String({
 })
 
 export function parametersSchema(report: Report) {
+  // A comparison needs its point A, as GET /v1/diff does; every other parameter has a default.
+  const required = (name: keyof GivenParameters) => report.period === 'between' && name === 'fromAsOf'
   return Object.fromEntries(
-    parameterNames(report).map((name) => [name, Type.Optional(parameterSchemas[name])]),
+    parameterNames(report).map((name) => [
+      name,
+      required(name) ? parameterSchemas[name] : Type.Optional(parameterSchemas[name]),
+    ]),
   )
 }
 
