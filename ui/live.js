@@ -12,19 +12,33 @@ export function followLog({ after, onEvents, onState }) {
 
 /**
  * Events that come while a batch is being shown wait, and are shown together next: a burst of
- * facts costs one refresh of the page, not one per fact.
+ * facts costs one refresh of the page, not one per fact. A batch whose showing fails (the service
+ * busy, a read refused for a moment) is shown again after a pause, with whatever came meanwhile:
+ * no event is dropped for a failed refresh.
  */
 function listenToFeed({ after, onEvents, onState }) {
   let position = after
   const waiting = []
   let showing = false
+  let stopped = false
+  let failures = 0
   const source = new EventSource(`/v1/feed?after=${encodeURIComponent(after)}`)
 
   async function showWaiting() {
-    while (waiting.length) {
+    while (waiting.length && !stopped) {
       const batch = waiting.splice(0)
-      position = batch.at(-1).position
-      await onEvents(batch, position)
+      const last = batch.at(-1).position
+      try {
+        await onEvents(batch, last)
+      } catch (error) {
+        waiting.unshift(...batch)
+        failures++
+        onState({ live: false, position, error })
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** failures, 30_000)))
+        continue
+      }
+      failures = 0
+      position = last
       onState({ live: true, position })
     }
   }
@@ -33,11 +47,9 @@ function listenToFeed({ after, onEvents, onState }) {
     waiting.push(JSON.parse(message.data))
     if (showing) return
     showing = true
-    void showWaiting()
-      .catch((error) => onState({ live: false, position, error }))
-      .finally(() => {
-        showing = false
-      })
+    void showWaiting().finally(() => {
+      showing = false
+    })
   })
   source.addEventListener('open', () => onState({ live: true, position }))
   let fallback
@@ -50,6 +62,7 @@ function listenToFeed({ after, onEvents, onState }) {
   })
   return {
     stop() {
+      stopped = true
       source.close()
       fallback?.stop()
     },
@@ -75,8 +88,10 @@ function pollLog({ after, intervalMs = 2000, onEvents, onState }) {
       failures = 0
       onState({ live: true, position })
       if (page.events.length) {
-        position = page.events.at(-1).position
-        await onEvents(page.events, position)
+        // Moved on only once shown: a failed showing reads the same events again.
+        const last = page.events.at(-1).position
+        await onEvents(page.events, last)
+        position = last
         onState({ live: true, position })
       }
       schedule(page.next === null ? intervalMs : 0)
