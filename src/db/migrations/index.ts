@@ -7,6 +7,7 @@ import * as leanAppend from './005-lean-append.js'
 import * as reportJobs from './006-report-jobs.js'
 import * as reportJobCallers from './007-report-job-callers.js'
 import * as groupAppend from './008-group-append.js'
+import * as retractionTarget from './009-retraction-target.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '006-report-jobs': reportJobs,
   '007-report-job-callers': reportJobCallers,
   '008-group-append': groupAppend,
+  '009-retraction-target': retractionTarget,
 }
 
 export const migrationProvider: MigrationProvider = {

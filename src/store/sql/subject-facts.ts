@@ -30,8 +30,8 @@ export interface SubjectFactsQuery {
  * The subject's facts (every event but retractions) recorded by `knownAt` — and, with
  * `reportedBy`, published by then — in valid-time order, each with its retraction when one was
  * recorded (and published) by then. As the projector does, a fact's retraction is the first one
- * after it in the log; a later one never counts. Retractions are found through the type index and
- * matched by id, whatever their own subject.
+ * after it in the log; a later one never counts. Retractions are found by the id they retract
+ * (index `events_retraction_target`), whatever their own subject.
  */
 export async function selectSubjectFacts(
   db: Kysely<Database>,
@@ -54,15 +54,16 @@ export async function selectSubjectFacts(
          and (${reportedBy}::timestamptz is null or ${reported('e')} <= ${reportedBy})
          and (${from}::timestamptz is null or e.effective_from >= ${from})
          and (${to}::timestamptz is null or e.effective_from <= ${to})
-    ), first_retractions as (
-      select distinct on (f.id) f.id as fact, r.id, r.recorded_at, r.data->>'reason' as reason, ${reported('r')} as reported_at
-        from facts f
-        join events r on r.type = 'event.retracted' and (r.data->>'eventId')::uuid = f.id and r.position > f.position
-       order by f.id, r.position
     )
     select f.*, r.id as retraction_id, r.recorded_at as retraction_recorded_at, r.reason as retraction_reason
       from facts f
-      left join first_retractions r on r.fact = f.id and r.recorded_at <= ${q.knownAt}
+      left join lateral (
+        select r.id, r.recorded_at, r.data->>'reason' as reason, ${reported('r')} as reported_at
+          from events r
+         where r.type = 'event.retracted' and (r.data->>'eventId')::uuid = f.id and r.position > f.position
+         order by r.position
+         limit 1
+      ) r on r.recorded_at <= ${q.knownAt}
         and (${reportedBy}::timestamptz is null or r.reported_at <= ${reportedBy})
      order by f.effective_from, f.position
   `.execute(db)
