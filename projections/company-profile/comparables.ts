@@ -1,4 +1,5 @@
 import type { Comparable, ComparableRow } from '../../src/diff/model.js'
+import type { FundingRound } from '../funding.js'
 import { roundsAtPoints } from '../funding-history.js'
 import { productAtPoints } from './history.js'
 import {
@@ -20,10 +21,32 @@ export const valuationComparable: Comparable = {
   },
   async rowsAtPoints(db, points, { company, product, alliance }) {
     if (product !== undefined || alliance !== undefined) return points.map(() => [])
-    return (await roundsAtPoints(db, points, company)).map((rounds) =>
-      valuationsOf(rounds).map(comparableValuation),
-    )
+    const atPoints = await roundsAtPoints(db, points, company)
+    if (company === undefined)
+      return atPoints.map(({ rounds, count }) =>
+        valuationsOf(rounds.slice(0, count)).map(comparableValuation),
+      )
+    const states = new Map<readonly FundingRound[], ComparableRow[][]>()
+    return atPoints.map(({ rounds, count }) => {
+      const ofRounds = states.get(rounds) ?? valuationStates(rounds)
+      states.set(rounds, ofRounds)
+      return ofRounds[count] as ComparableRow[]
+    })
   },
+}
+
+/**
+ * One company's valuation rows after each count of its rounds (0 to all): the latest valued round's,
+ * as `valuationsOf` gives it, one array shared while that round stays the latest.
+ */
+function valuationStates(rounds: readonly FundingRound[]): ComparableRow[][] {
+  let current: ComparableRow[] = []
+  const states = [current]
+  for (const round of rounds) {
+    if (round.valuation !== null) current = valuationsOf([round]).map(comparableValuation)
+    states.push(current)
+  }
+  return states
 }
 
 function comparableValuation({ company, valuation }: CompanyValuation): ComparableRow {

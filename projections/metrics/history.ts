@@ -1,35 +1,64 @@
 import { type Kysely, sql } from 'kysely'
 import type { DiffPoint } from '../../src/diff/model.js'
 import { perKnowledge } from '../../src/history/points.js'
-import { knownBy } from '../../src/projector/change-points.js'
-import { entityName } from '../entities.js'
+import { isKnownBy, type KnownTimes, knownTimes } from '../../src/projector/known-times.js'
+import { entityVersions, namesAsKnown } from '../entity-versions.js'
 import { type MetricRow, metricOf } from './read.js'
 import type { MetricInEffect } from './schemas.js'
 
 /**
- * The figures about one entity at many points, one statement per knowledge: `unnest` of the
- * instants, each joined laterally to what `metricsAsOf` reads at it, in its order.
+ * The figures about one entity at many points, read once for every knowledge of the points: every
+ * figure about it recorded by the latest knownAt that took effect by the latest asOf, in
+ * valid-time order. Per knowledge, those `knownBy` would keep are swept once through the instants
+ * in order: at each, the latest figure per (metric, forPeriod), as `metricsAsOf` chooses it
+ * (latest effectiveFrom, then last recorded), in its order.
  */
-export function entityMetricsAtPoints<DB>(
+export async function entityMetricsAtPoints<DB>(
   db: Kysely<DB>,
   points: readonly DiffPoint[],
   subject: string,
 ): Promise<MetricInEffect[][]> {
-  return perKnowledge(points, async (asOfs, q) => {
-    const { rows } = await sql<MetricRow & { n: number }>`
-      select i.n::int as n, m.entity, ${entityName(sql.ref('m.entity'), q)} as entity_name, m.metric, m.value,
-             m.unit, m.qualifier, m.for_period, m.reported_by, m.effective_from, m.event_id
-        from unnest(${asOfs.map((t) => t.toISOString())}::timestamptz[]) with ordinality as i(as_of, n)
-       cross join lateral (
-          select distinct on (p.entity, p.metric, coalesce(p.for_period, '')) p.*
-            from rm_metrics.metric_points p
-           where p.entity = ${subject} and p.effective_from <= i.as_of and ${knownBy('p', q)}
-           order by p.entity, p.metric, coalesce(p.for_period, ''), p.effective_from desc, p.position desc
-        ) m
-       order by i.n, m.entity collate "C", m.metric collate "C", coalesce(m.for_period, '') collate "C"
-    `.execute(db)
+  if (points.length === 0) return []
+  const latestAsOf = new Date(Math.max(...points.map((p) => p.asOf.getTime())))
+  const latestKnownAt = new Date(Math.max(...points.map((p) => p.knownAt.getTime())))
+  const { rows } = await sql<Omit<MetricRow, 'entity_name'> & KnownTimes>`
+    select p.entity, p.metric, p.value, p.unit, p.qualifier, p.for_period, p.reported_by, p.effective_from,
+           p.event_id, ${knownTimes('p')}
+      from rm_metrics.metric_points p
+     where p.entity = ${subject} and p.recorded_at <= ${latestKnownAt} and p.effective_from <= ${latestAsOf}
+     order by p.effective_from, p.position
+  `.execute(db)
+  const versions = await entityVersions(db, [subject], latestKnownAt)
+  return perKnowledge(points, async (asOfs, knowledge) => {
+    const name = namesAsKnown(versions, knowledge)
+    const known = rows.filter((r) => isKnownBy(r, knowledge))
+    const figures = known.map((r) => metricOf({ ...r, entity_name: name(r.entity) }))
+    const order = asOfs
+      .map((_, i) => i)
+      .sort((a, b) => (asOfs[a] as Date).getTime() - (asOfs[b] as Date).getTime())
     const answers: MetricInEffect[][] = asOfs.map(() => [])
-    for (const r of rows) answers[r.n - 1]?.push(metricOf(r))
+    const inEffect = new Map<string, MetricInEffect>()
+    let next = 0
+    for (const i of order) {
+      const asOf = (asOfs[i] as Date).getTime()
+      for (
+        ;
+        next < known.length &&
+        (known[next] as KnownTimes & { effective_from: Date }).effective_from.getTime() <= asOf;
+        next++
+      ) {
+        const figure = figures[next] as MetricInEffect
+        inEffect.set(`${figure.metric}\u0000${figure.forPeriod ?? ''}`, figure)
+      }
+      answers[i] = [...inEffect.values()].sort(byMetricAndPeriod)
+    }
     return answers
   })
+}
+
+/** `metricsAsOf`'s order within one entity: metric, then period (none first), by code unit. */
+function byMetricAndPeriod(a: MetricInEffect, b: MetricInEffect): number {
+  const x = `${a.metric}\u0000${a.forPeriod ?? ''}`
+  const y = `${b.metric}\u0000${b.forPeriod ?? ''}`
+  return x < y ? -1 : x > y ? 1 : 0
 }

@@ -116,8 +116,12 @@ export function historyOf(
 
 /** The rows that differ between two states of a model, by key and by deep equality of their JSON. */
 function stepsBetween(from: readonly ComparableRow[], to: readonly ComparableRow[]): Step[] {
-  const before = new Map(from.map((r) => [keyText(r.key), r]))
-  const after = new Map(to.map((r) => [keyText(r.key), r]))
+  // The same row at the same place in both states is the same key, unchanged (keys are unique in a
+  // state): a model's rows at consecutive instants mostly share such a run from the start.
+  let same = 0
+  while (same < from.length && same < to.length && from[same] === to[same]) same++
+  const before = new Map(from.slice(same).map((r) => [textOf(r.key), r]))
+  const after = new Map(to.slice(same).map((r) => [textOf(r.key), r]))
   const steps: Step[] = []
   for (const text of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(text)
@@ -126,6 +130,16 @@ function stepsBetween(from: readonly ComparableRow[], to: readonly ComparableRow
     steps.push({ key: (a ?? b)?.key as RowKey, before: b, after: a })
   }
   return steps
+}
+
+/** Rows recur across a history's points (a model's rows at many instants): each key's text once. */
+const keyTexts = new WeakMap<RowKey, string>()
+function textOf(key: RowKey): string {
+  const known = keyTexts.get(key)
+  if (known !== undefined) return known
+  const text = keyText(key)
+  keyTexts.set(key, text)
+  return text
 }
 
 function namesAny(step: Step, ids: ReadonlySet<string>): boolean {
