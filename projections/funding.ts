@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
 import type { MarketEvent } from '../events/index.js'
 import { Slug } from '../src/catalogue/fields.js'
-import type { Comparable, ComparableRow } from '../src/diff/model.js'
+import type { Comparable, ComparableRow, DiffPoint } from '../src/diff/model.js'
 import {
   type ChangePoint,
   changePointTable,
@@ -17,7 +17,8 @@ import { asOfAndKnownAt, Limit, NextPage, PageCursor, ValidFrom, ValidTo } from 
 import { defineQuery } from '../src/queries/query.js'
 import { decodeCursor, encodeCursor } from '../src/queries/valid-time-cursor.js'
 import { entityName, entityNames } from './entities.js'
-import { roundsAtPoints } from './funding-history.js'
+import { roundsChangedBetween } from './funding-between.js'
+import { prefixesOf, roundsAtPoints } from './funding-history.js'
 
 /** Funding rounds from funding.round_closed, one change point per round. */
 export interface FundingRoundRow extends ChangePoint {
@@ -76,7 +77,7 @@ export const FundingRoundSchema = Type.Object({
 })
 export type FundingRound = Static<typeof FundingRoundSchema>
 
-interface RoundRow extends Omit<FundingRoundRow, 'effective_from'> {
+export interface RoundRow extends Omit<FundingRoundRow, 'effective_from'> {
   effective_from: Date
   company_name: string
   investor_names: string[]
@@ -90,6 +91,8 @@ export interface FundingQuery {
   readonly from?: Date
   readonly to?: Date
   readonly company?: string
+  /** Only the rounds of these events. */
+  readonly eventIds?: readonly string[]
   /** At most this many rounds; all of them without. */
   readonly limit?: number
   /** Resume after this (effectiveFrom, position), from the previous page's cursor. */
@@ -124,6 +127,7 @@ async function roundRows<DB>(db: Kysely<DB>, q: FundingQuery): Promise<RoundRow[
   const from = q.from ?? null
   const to = q.to ?? null
   const company = q.company ?? null
+  const eventIds = q.eventIds ?? null
   const afterFrom = q.after?.effectiveFrom ?? null
   const { rows } = await sql<RoundRow>`
     select f.*, ${entityName(sql.ref('f.company'), q)} as company_name,
@@ -133,6 +137,7 @@ async function roundRows<DB>(db: Kysely<DB>, q: FundingQuery): Promise<RoundRow[
        and (${from}::timestamptz is null or f.effective_from >= ${from})
        and (${to}::timestamptz is null or f.effective_from <= ${to})
        and (${company}::text is null or f.company = ${company})
+       and (${eventIds}::uuid[] is null or f.event_id = any(${eventIds}::uuid[]))
        and (${afterFrom}::timestamptz is null
             or (f.effective_from, f.position) > (${afterFrom}, ${q.after?.position ?? 0}))
      order by f.effective_from, f.position
@@ -141,7 +146,7 @@ async function roundRows<DB>(db: Kysely<DB>, q: FundingQuery): Promise<RoundRow[
   return rows
 }
 
-function fundingRoundOf(r: RoundRow): FundingRound {
+export function fundingRoundOf(r: RoundRow): FundingRound {
   return {
     company: r.company,
     companyName: r.company_name,
@@ -211,9 +216,22 @@ const fundingRoundComparable: Comparable = {
     const rounds = await fundingRounds(db, { ...at, company })
     return rounds.map(comparableRound)
   },
+  async rowsBetween(db, points, { company, product, alliance }) {
+    if (product !== undefined || alliance !== undefined) return { from: [], to: [], middle: [] }
+    const eventIds = await roundsChangedBetween(db, points, company)
+    const read = async (at: DiffPoint) =>
+      eventIds.length ? (await fundingRounds(db, { ...at, company, eventIds })).map(comparableRound) : []
+    const [from, to, middle] = await Promise.all([
+      read(points.from),
+      read(points.to),
+      points.middle ? read(points.middle) : undefined,
+    ])
+    return { from, to, middle }
+  },
   async rowsAtPoints(db, points, { company, product, alliance }) {
     if (product !== undefined || alliance !== undefined) return points.map(() => [])
-    return (await roundsAtPoints(db, points, company)).map((rounds) => rounds.map(comparableRound))
+    // One row per round, whichever points it is in: a history compares them by identity first.
+    return prefixesOf(await roundsAtPoints(db, points, company), comparableRound)
   },
 }
 

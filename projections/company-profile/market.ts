@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import { knownBy } from '../../src/projector/change-points.js'
 import { entityKnownAt } from '../entities.js'
-import { type FundingRound, fundingRounds } from '../funding.js'
+import type { FundingRound } from '../funding.js'
 import { latestValuationOf } from './read.js'
 import type { CompanyProduct, LatestValuation } from './schemas.js'
 
@@ -85,15 +85,43 @@ export function ownedProductOf(r: ProductRow): OwnedProduct {
   }
 }
 
-/** Per company with a valued round by `asOf`, its profile's `latestValuation`, by company in order of first round. */
+/**
+ * Per company with a valued round by `asOf`, its profile's `latestValuation`, by company: the
+ * valued round (value, currency and qualifier all given) with the latest effectiveFrom, then the
+ * last recorded, as `latestValuationOf` picks it from the rounds in valid-time order.
+ */
 export async function valuationsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<CompanyValuation[]> {
-  const rounds = await fundingRounds(db, {
-    asOf: q.asOf,
-    knownAt: q.knownAt,
-    reportedBy: q.reportedBy,
-    company: q.company,
-  })
-  return valuationsOf(rounds)
+  const company = q.company ?? null
+  const { rows } = await sql<ValuedRoundRow>`
+    select distinct on (f.company) f.company, f.round, f.valuation_value, f.valuation_currency,
+           f.valuation_qualifier, f.effective_from, f.event_id
+      from rm_funding.funding_rounds f
+     where (${company}::text is null or f.company = ${company})
+       and f.effective_from <= ${q.asOf} and ${knownBy('f', q)}
+       and f.valuation_value is not null and f.valuation_currency is not null and f.valuation_qualifier is not null
+     order by f.company, f.effective_from desc, f.position desc
+  `.execute(db)
+  return rows.map((r) => ({
+    company: r.company,
+    valuation: {
+      value: r.valuation_value,
+      currency: r.valuation_currency,
+      qualifier: r.valuation_qualifier,
+      round: r.round,
+      effectiveFrom: r.effective_from.toISOString(),
+      eventId: r.event_id,
+    },
+  }))
+}
+
+interface ValuedRoundRow {
+  company: string
+  round: string
+  valuation_value: string
+  valuation_currency: string
+  valuation_qualifier: string
+  effective_from: Date
+  event_id: string
 }
 
 export interface CompanyValuation {

@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely'
 import { compareStates, type ModelStates, orderChanges, withRetractions } from './compare.js'
-import type { Comparable, ComparableRow, DiffPoint, DiffScope } from './model.js'
+import type {
+  Comparable,
+  ComparableRow,
+  DiffPoint,
+  DiffPoints,
+  DiffScope,
+  RowsAtDiffPoints,
+} from './model.js'
 import type { Change } from './schemas.js'
 
 export interface DiffRequest {
@@ -36,12 +43,8 @@ export async function diffBetween<DB>(
   const sameKnownAt = a.knownAt.getTime() === b.knownAt.getTime()
   const perModel = await Promise.all(
     comparables.map(async (comparable) => {
-      const read = (at: DiffPoint): Promise<ComparableRow[]> => comparable.rowsAt(db, at, scope)
-      const [from, to, middle] = await Promise.all([
-        read(a),
-        read(b),
-        sameAsOf || sameKnownAt ? undefined : read(m),
-      ])
+      const points = { from: a, to: b, middle: sameAsOf || sameKnownAt ? undefined : m }
+      const { from, to, middle } = await rowsAtPoints(db, comparable, points, scope)
       const states: ModelStates = { from, to, middle: middle ?? (sameAsOf ? from : to) }
       return compareStates(comparable.model, states)
     }),
@@ -50,4 +53,21 @@ export async function diffBetween<DB>(
   if (sameKnownAt || !changes.some((c) => c.cause === 'knowledge')) return changes
   const [earlier, later] = a.knownAt < b.knownAt ? [a.knownAt, b.knownAt] : [b.knownAt, a.knownAt]
   return withRetractions(changes, await retractionsBetween(earlier, later, reportedBy))
+}
+
+/** A model's rows at the diff's points: the keys that can differ where it can tell them, else its whole state. */
+async function rowsAtPoints<DB>(
+  db: Kysely<DB>,
+  comparable: Comparable,
+  points: DiffPoints,
+  scope: DiffScope,
+): Promise<RowsAtDiffPoints> {
+  if (comparable.rowsBetween) return comparable.rowsBetween(db, points, scope)
+  const read = (at: DiffPoint): Promise<ComparableRow[]> => comparable.rowsAt(db, at, scope)
+  const [from, to, middle] = await Promise.all([
+    read(points.from),
+    read(points.to),
+    points.middle ? read(points.middle) : undefined,
+  ])
+  return { from, to, middle }
 }

@@ -44,6 +44,20 @@ export interface DiffScope {
  * How one read model takes part in a diff: its rows at a point, within a scope. It lives beside
  * its projection and reads through the projection's own query functions.
  */
+/** A diff's points: A, B, and M = (B's asOf, A's knownAt) where it is neither. */
+export interface DiffPoints {
+  readonly from: DiffPoint
+  readonly to: DiffPoint
+  readonly middle?: DiffPoint | undefined
+}
+
+/** A model's rows at a diff's points; `middle` is given where its points are. */
+export interface RowsAtDiffPoints {
+  readonly from: ComparableRow[]
+  readonly to: ComparableRow[]
+  readonly middle?: ComparableRow[] | undefined
+}
+
 export interface Comparable {
   readonly model: DiffModel
   /** The read models its rows are read from. */
@@ -60,4 +74,12 @@ export interface Comparable {
     points: readonly DiffPoint[],
     scope: DiffScope,
   ): Promise<ComparableRow[][] | undefined>
+  /**
+   * Its rows at a diff's points, only for the keys that can differ between A and B: found from the
+   * change points that lie between them, in valid time or in what was known, through an index
+   * rather than the model's whole state. Every key left out must have the same row at A and B;
+   * every key given, its rows exactly as `rowsAt` answers them. Without it, `rowsAt` is asked at
+   * each point.
+   */
+  rowsBetween?<DB>(db: Kysely<DB>, points: DiffPoints, scope: DiffScope): Promise<RowsAtDiffPoints>
 }
