@@ -3,7 +3,7 @@ import type { Comparable, ComparableRow, DiffPoint, DiffScope } from '../../src/
 import { perKnowledge } from '../../src/history/points.js'
 import { knownBy } from '../../src/projector/change-points.js'
 import { allianceAtPoints } from './history.js'
-import { alliancesAsOf } from './read.js'
+import { alliancesAsOf, formationsAsOf } from './read.js'
 import type { AllianceAsOf } from './schemas.js'
 
 const readModels = ['alliance-membership', 'entities']
@@ -26,7 +26,8 @@ export const allianceComparable: Comparable = {
   model: 'alliance',
   readModels,
   async rowsAt(db, at, scope) {
-    return allianceRows(await alliancesInScope(db, at, scope), scope)
+    if (scope.product !== undefined) return []
+    return allianceRows(await formationsAsOf(db, { ...at, alliance: scope.alliance }), scope)
   },
   async rowsAtPoints(db, points, scope) {
     const batched = await oneAllianceAtPoints(db, points, scope)

@@ -80,6 +80,21 @@ export async function alliancesAsOf<DB>(
   return groupAlliances(rows)
 }
 
+/** The alliances formed by `asOf`, as known at `knownAt`, by slug, without their members (none read). */
+export async function formationsAsOf<DB>(
+  db: Kysely<DB>,
+  q: { asOf: Date; knownAt: Date; reportedBy?: Date; alliance?: string },
+): Promise<AllianceAsOf[]> {
+  const { rows } = await sql<AllianceMemberRow>`
+    with ${membershipCtes(q)}
+    select f.alliance, f.name, f.local_name, f.conveners, f.effective_from as formed_at, f.event_id,
+           null as member, null as member_name, null as since
+      from formed f
+     order by f.alliance
+  `.execute(db)
+  return groupAlliances(rows)
+}
+
 export function groupAlliances(rows: readonly AllianceMemberRow[]): AllianceAsOf[] {
   const alliances = new Map<string, AllianceAsOf>()
   for (const r of rows) {

@@ -1,4 +1,5 @@
-import type { Comparable, ComparableRow } from '../../src/diff/model.js'
+import type { Comparable, ComparableRow, DiffPoint } from '../../src/diff/model.js'
+import { relationsChangedBetween } from './between.js'
 import { entityRelationsAtPoints } from './history.js'
 import { relationsAsOf } from './read.js'
 import type { RelationInEffect } from './schemas.js'
@@ -11,6 +12,19 @@ export const relationComparable: Comparable = {
     if (alliance !== undefined) return []
     const relations = await relationsAsOf(db, { ...at, subject: company ?? product })
     return relations.map(comparableRelation)
+  },
+  async rowsBetween(db, points, { company, product, alliance }) {
+    if (alliance !== undefined) return { from: [], to: [], middle: [] }
+    const subject = company ?? product
+    const keys = await relationsChangedBetween(db, points, subject)
+    const read = async (at: DiffPoint) =>
+      keys.length ? (await relationsAsOf(db, { ...at, subject, keys })).map(comparableRelation) : []
+    const [from, to, middle] = await Promise.all([
+      read(points.from),
+      read(points.to),
+      points.middle ? read(points.middle) : undefined,
+    ])
+    return { from, to, middle }
   },
   async rowsAtPoints(db, points, { company, product, alliance }) {
     if (alliance !== undefined) return points.map(() => [])

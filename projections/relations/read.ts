@@ -11,10 +11,19 @@ export interface RelationsQuery {
   readonly subject?: string
   /** Only relations of these kinds. */
   readonly kinds?: readonly string[]
+  /** Only these relations. */
+  readonly keys?: readonly RelationKey[]
   /** At most this many relations; all of them without. */
   readonly limit?: number
   /** Resume after this (since, position), from the previous page's cursor. */
   readonly after?: { readonly effectiveFrom: Date; readonly position: number }
+}
+
+/** A relation's identity: its ends and kind. */
+export interface RelationKey {
+  readonly from: string
+  readonly kind: string
+  readonly to: string
 }
 
 /** Relations in valid-time order of `since`, and where the last of them stands in it (for a cursor). */
@@ -45,6 +54,8 @@ export interface RelationRow {
 async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<RelationRow[]> {
   const subject = q.subject ?? null
   const kinds = q.kinds ? [...q.kinds] : null
+  const keys = q.keys ?? null
+  const keyList = (field: keyof RelationKey) => (keys ? keys.map((k) => k[field]) : null)
   const afterFrom = q.after?.effectiveFrom ?? null
   const { rows } = await sql<RelationRow>`
     with changes as (
@@ -54,6 +65,8 @@ async function relationRows<DB>(db: Kysely<DB>, q: RelationsQuery): Promise<Rela
        where c.effective_from <= ${q.asOf} and ${knownBy('c', q)} and c.status is null
          and (${subject}::text is null or c.from_entity = ${subject} or c.to_entity = ${subject})
          and (${kinds}::text[] is null or c.kind = any(${kinds}::text[]))
+         and (${keys === null} or (c.from_entity, c.kind, c.to_entity) in (
+               select * from unnest(${keyList('from')}::text[], ${keyList('kind')}::text[], ${keyList('to')}::text[])))
     ),
     later as (
       select c.*,
