@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { Comparable, ComparableRow, DiffPoint, DiffScope } from '../../src/diff/model.js'
 import { perKnowledge } from '../../src/history/points.js'
 import { knownBy } from '../../src/projector/change-points.js'
+import { membersChangedBetween } from './between.js'
 import { allianceAtPoints } from './history.js'
 import { alliancesAsOf, formationsAsOf } from './read.js'
 import type { AllianceAsOf } from './schemas.js'
@@ -73,6 +74,28 @@ export const allianceMemberComparable: Comparable = {
     )
     return memberRows(members, joins)
   },
+  async rowsBetween(db, points, scope) {
+    if (scope.product !== undefined) return { from: [], to: [], middle: [] }
+    const only = await membersChangedBetween(db, points)
+    const read = async (at: DiffPoint) => {
+      if (only.alliances.length === 0 && only.pairs.length === 0) return []
+      const members = membersOf(await alliancesAsOf(db, { ...at, alliance: scope.alliance, only }), scope)
+      return memberRows(
+        members,
+        await joinEventsOf(
+          db,
+          at,
+          members.map((m) => m.row),
+        ),
+      )
+    }
+    const [from, to, middle] = await Promise.all([
+      read(points.from),
+      read(points.to),
+      points.middle ? read(points.middle) : undefined,
+    ])
+    return { from, to, middle }
+  },
   // A join's events depend on the knowledge alone once its member's since is given: one read per
   // knowledge, at the latest of its points, names the joins of every point.
   async rowsAtPoints(db, points, scope) {
@@ -111,8 +134,8 @@ function memberRows(members: readonly MemberOf[], joins: ReadonlyMap<string, str
 }
 
 /**
- * The joins, known at `at`, that took effect at each member's `since`, by `alliance\nmember`: the
- * alliances' joins read once (one index range per alliance), matched to the members here.
+ * The joins, known at `at`, that took effect at each member's `since` (to the millisecond, as
+ * `since` is written), by `alliance\nmember`, in log order: one index range per member.
  */
 async function joinEventsOf<DB>(
   db: Kysely<DB>,
@@ -120,19 +143,19 @@ async function joinEventsOf<DB>(
   members: readonly { alliance: string; member: string; since: string }[],
 ): Promise<Map<string, string[]>> {
   if (members.length === 0) return new Map()
-  const since = new Map(members.map((m) => [`${m.alliance}\n${m.member}`, Date.parse(m.since)]))
-  const alliances = [...new Set(members.map((m) => m.alliance))]
-  const { rows } = await sql<{ alliance: string; member: string; effective_from: Date; event_id: string }>`
-    select m.alliance, m.member, m.effective_from, m.event_id
-      from rm_alliance_membership.membership_changes m
-     where m.alliance = any(${alliances}::text[]) and m.change = 'joined'
-       and m.effective_from <= ${at.asOf} and ${knownBy('m', at)}
+  const { rows } = await sql<{ alliance: string; member: string; event_id: string }>`
+    select m.alliance, m.member, m.event_id
+      from unnest(${members.map((m) => m.alliance)}::text[], ${members.map((m) => m.member)}::text[],
+                  ${members.map((m) => m.since)}::timestamptz[]) as u(alliance, member, since)
+      join rm_alliance_membership.membership_changes m
+        on m.alliance = u.alliance and m.member = u.member
+       and m.effective_from >= u.since and m.effective_from < u.since + interval '1 millisecond'
+     where m.change = 'joined' and m.effective_from <= ${at.asOf} and ${knownBy('m', at)}
      order by m.position
   `.execute(db)
   const joins = new Map<string, string[]>()
   for (const r of rows) {
     const key = `${r.alliance}\n${r.member}`
-    if (since.get(key) !== r.effective_from.getTime()) continue
     joins.set(key, [...(joins.get(key) ?? []), r.event_id])
   }
   return joins

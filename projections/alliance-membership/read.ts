@@ -9,6 +9,14 @@ interface MembershipQuery {
   readonly reportedBy?: Date
   readonly alliance?: string
   readonly member?: string
+  /** Only these members: every member of `alliances`, and the pairs given. */
+  readonly only?: MemberFilter
+}
+
+/** Some alliances' members: all of those of `alliances`, and each `(alliance, member)` of `pairs`. */
+export interface MemberFilter {
+  readonly alliances: readonly string[]
+  readonly pairs: readonly { readonly alliance: string; readonly member: string }[]
 }
 
 /**
@@ -20,6 +28,7 @@ interface MembershipQuery {
 function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
   const alliance = q.alliance ?? null
   const member = q.member ?? null
+  const only = q.only ?? null
   return sql`
     formed as (
       select distinct on (a.alliance) a.alliance, a.name, a.local_name, a.conveners, a.effective_from, a.event_id
@@ -34,6 +43,10 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
        where m.alliance in (select f.alliance from formed f)
          and m.effective_from <= ${q.asOf} and ${knownBy('m', q)}
          and (${member}::text is null or m.member = ${member})
+         and (${only === null} or m.alliance = any(${only?.alliances ?? null}::text[])
+              or (m.alliance, m.member) in (
+                select * from unnest(${only?.pairs.map((p) => p.alliance) ?? null}::text[],
+                                     ${only?.pairs.map((p) => p.member) ?? null}::text[])))
     ),
     later as (
       select c.alliance, c.member, c.change, c.effective_from,
@@ -66,7 +79,7 @@ export interface AllianceMemberRow {
 /** Alliances formed by `asOf` with their members then, as known at `knownAt`, by slug. */
 export async function alliancesAsOf<DB>(
   db: Kysely<DB>,
-  q: { asOf: Date; knownAt: Date; reportedBy?: Date; alliance?: string },
+  q: { asOf: Date; knownAt: Date; reportedBy?: Date; alliance?: string; only?: MemberFilter },
 ): Promise<AllianceAsOf[]> {
   const { rows } = await sql<AllianceMemberRow>`
     with ${membershipCtes(q)}

@@ -257,6 +257,51 @@ describe('GET /v1/diff', () => {
     expect(answer.changes).toEqual([])
   })
 
+  // Last: it adds to the market. A member whose own join lies outside both windows still appears
+  // and goes with its alliance's formation: taking effect between the asOf, and retracted
+  // between the knownAt.
+  it("a member that comes and goes only with its alliance's formation is in the diff", async () => {
+    await append([
+      fact('earlyJoin', {
+        type: 'alliance.member_joined',
+        subject: 'dt-late',
+        occurredAt: '2024-01',
+        data: { member: 'dt-bot' },
+      }),
+      fact('lateFormed', {
+        type: 'alliance.formed',
+        subject: 'dt-late',
+        occurredAt: '2024-03',
+        data: { name: 'DT Late', conveners: ['dt-cloud'], members: ['dt-cloud'] },
+      }),
+    ])
+    const formedBetween = await diff('fromAsOf=2024-02&toAsOf=2024-04&alliance=dt-late')
+    expect(summary(formedBetween.changes)).toEqual([
+      ['alliance', 'dt-late', 'added', 'valid-time'],
+      ['alliance-member', 'dt-late dt-bot', 'added', 'valid-time'],
+      ['alliance-member', 'dt-late dt-cloud', 'added', 'valid-time'],
+    ])
+    await sleep(20)
+    const beforeRetraction = new Date().toISOString()
+    await sleep(20)
+    await append([
+      fact('formationRetracted', {
+        type: 'event.retracted',
+        subject: 'dt-late',
+        occurredAt: '2024-06',
+        data: { eventId: ids.lateFormed as string, reason: 'no such alliance was formed' },
+      }),
+    ])
+    const retractedBetween = await diff(
+      `fromAsOf=2024-04&toAsOf=2024-04&fromKnownAt=${beforeRetraction}&alliance=dt-late`,
+    )
+    expect(summary(retractedBetween.changes)).toEqual([
+      ['alliance', 'dt-late', 'removed', 'knowledge'],
+      ['alliance-member', 'dt-late dt-bot', 'removed', 'knowledge'],
+      ['alliance-member', 'dt-late dt-cloud', 'removed', 'knowledge'],
+    ])
+  })
+
   it.each([
     ['', '/fromAsOf'],
     ['fromAsOf=2024-13', '/fromAsOf'],
