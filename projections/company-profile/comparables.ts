@@ -27,8 +27,9 @@ export const valuationComparable: Comparable = {
         valuationsOf(rounds.slice(0, count)).map(comparableValuation),
       )
     const states = new Map<readonly FundingRound[], ComparableRow[][]>()
+    const rowsOf = new Map<FundingRound, ComparableRow[]>()
     return atPoints.map(({ rounds, count }) => {
-      const ofRounds = states.get(rounds) ?? valuationStates(rounds)
+      const ofRounds = states.get(rounds) ?? valuationStates(rounds, rowsOf)
       states.set(rounds, ofRounds)
       return ofRounds[count] as ComparableRow[]
     })
@@ -37,13 +38,20 @@ export const valuationComparable: Comparable = {
 
 /**
  * One company's valuation rows after each count of its rounds (0 to all): the latest valued round's,
- * as `valuationsOf` gives it, one array shared while that round stays the latest.
+ * as `valuationsOf` gives it, one array shared while that round stays the latest (and, through
+ * `rowsOf`, by every list of rounds it is in).
  */
-function valuationStates(rounds: readonly FundingRound[]): ComparableRow[][] {
+function valuationStates(
+  rounds: readonly FundingRound[],
+  rowsOf: Map<FundingRound, ComparableRow[]>,
+): ComparableRow[][] {
   let current: ComparableRow[] = []
   const states = [current]
   for (const round of rounds) {
-    if (round.valuation !== null) current = valuationsOf([round]).map(comparableValuation)
+    if (round.valuation !== null) {
+      current = rowsOf.get(round) ?? valuationsOf([round]).map(comparableValuation)
+      rowsOf.set(round, current)
+    }
     states.push(current)
   }
   return states

@@ -14,7 +14,19 @@ export const metricComparable: Comparable = {
   async rowsAtPoints(db, points, { company, product, alliance }) {
     const subject = company ?? product ?? alliance
     if (subject === undefined) return undefined
-    return (await entityMetricsAtPoints(db, points, subject)).map((metrics) => metrics.map(comparableMetric))
+    // Each figure's row made once, and each state's once: consecutive states are compared by identity first.
+    const rows = new Map<MetricInEffect, ComparableRow>()
+    const states = new Map<readonly MetricInEffect[], ComparableRow[]>()
+    const rowOf = (metric: MetricInEffect): ComparableRow => {
+      const row = rows.get(metric) ?? comparableMetric(metric)
+      rows.set(metric, row)
+      return row
+    }
+    return (await entityMetricsAtPoints(db, points, subject)).map((metrics) => {
+      const state = states.get(metrics) ?? metrics.map(rowOf)
+      states.set(metrics, state)
+      return state
+    })
   },
 }
 

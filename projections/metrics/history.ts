@@ -29,18 +29,30 @@ export async function entityMetricsAtPoints<DB>(
      order by p.effective_from, p.position
   `.execute(db)
   const versions = await entityVersions(db, [subject], latestKnownAt)
+  // A figure is made once for each name it is read under: most knowledges share it.
+  const made = new Map<(typeof rows)[number], MetricInEffect>()
   return perKnowledge(points, async (asOfs, knowledge) => {
     const name = namesAsKnown(versions, knowledge)
     const known = rows.filter((r) => isKnownBy(r, knowledge))
-    const figures = known.map((r) => metricOf({ ...r, entity_name: name(r.entity) }))
+    const figures = known.map((r) => {
+      const entityName = name(r.entity)
+      const earlier = made.get(r)
+      if (earlier?.entityName === entityName) return earlier
+      const figure = metricOf({ ...r, entity_name: entityName })
+      made.set(r, figure)
+      return figure
+    })
     const order = asOfs
       .map((_, i) => i)
       .sort((a, b) => (asOfs[a] as Date).getTime() - (asOfs[b] as Date).getTime())
     const answers: MetricInEffect[][] = asOfs.map(() => [])
     const inEffect = new Map<string, MetricInEffect>()
+    // One array while nothing new takes effect: a history compares consecutive states by identity first.
+    let current: MetricInEffect[] = []
     let next = 0
     for (const i of order) {
       const asOf = (asOfs[i] as Date).getTime()
+      const before = next
       for (
         ;
         next < known.length &&
@@ -50,7 +62,8 @@ export async function entityMetricsAtPoints<DB>(
         const figure = figures[next] as MetricInEffect
         inEffect.set(`${figure.metric}\u0000${figure.forPeriod ?? ''}`, figure)
       }
-      answers[i] = [...inEffect.values()].sort(byMetricAndPeriod)
+      if (next > before) current = [...inEffect.values()].sort(byMetricAndPeriod)
+      answers[i] = current
     }
     return answers
   })

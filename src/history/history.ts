@@ -7,7 +7,7 @@ import { type SubjectFactRow, selectSubjectFacts } from '../store/sql/subject-fa
 import type { Precision } from '../time/market-date.js'
 import { modelsStepped, type SubjectFact } from './facts.js'
 import type { HistoryChange } from './schemas.js'
-import { type HistoryPoint, historyOf, pointKey, pointsNeeded } from './steps.js'
+import { type HistoryPoint, historyOf, pointsNeeded } from './steps.js'
 
 export interface HistoryRequest {
   readonly subject: string
@@ -46,14 +46,22 @@ export async function subjectHistory(
   const models = modelsOf(facts, scope)
   const wanted = comparables.filter((c) => models.includes(c.model))
   const points = pointsNeeded(facts, knownAt).map((point) => ({ ...point, reportedBy }))
-  const read = new Map<string, readonly ComparableRow[]>()
+  // By model, then knownAt, then asOf (milliseconds): the fold asks for thousands of points.
+  const read = new Map<DiffModel, Map<number, Map<number, readonly ComparableRow[]>>>()
   await Promise.all(
     wanted.map(async (c) => {
       const rows = await rowsAtEach(db, c, points, scope)
-      for (const [i, r] of rows.entries()) read.set(`${pointKey(points[i] as DiffPoint)}/${c.model}`, r)
+      const ofModel = new Map<number, Map<number, readonly ComparableRow[]>>()
+      read.set(c.model, ofModel)
+      for (const [i, r] of rows.entries()) {
+        const { asOf, knownAt } = points[i] as DiffPoint
+        const ofKnowledge = ofModel.get(knownAt.getTime()) ?? new Map<number, readonly ComparableRow[]>()
+        ofModel.set(knownAt.getTime(), ofKnowledge.set(asOf.getTime(), r))
+      }
     }),
   )
-  const rowsAt = (point: HistoryPoint, model: DiffModel) => read.get(`${pointKey(point)}/${model}`) ?? []
+  const rowsAt = (point: HistoryPoint, model: DiffModel) =>
+    read.get(model)?.get(point.knownAt.getTime())?.get(point.asOf.getTime()) ?? []
   return historyOf(subject, facts, models, rowsAt, knownAt)
 }
 

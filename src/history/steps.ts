@@ -116,6 +116,7 @@ export function historyOf(
 
 /** The rows that differ between two states of a model, by key and by deep equality of their JSON. */
 function stepsBetween(from: readonly ComparableRow[], to: readonly ComparableRow[]): Step[] {
+  if (from === to) return []
   // The same row at the same place in both states is the same key, unchanged (keys are unique in a
   // state): a model's rows at consecutive instants mostly share such a run from the start.
   let same = 0
