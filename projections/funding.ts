@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { type Static, Type } from 'typebox'
 import type { MarketEvent } from '../events/index.js'
 import { Slug } from '../src/catalogue/fields.js'
+import { readAtPoints } from '../src/diff/between.js'
 import type { Comparable, ComparableRow, DiffPoint } from '../src/diff/model.js'
 import {
   type ChangePoint,
@@ -221,12 +222,7 @@ const fundingRoundComparable: Comparable = {
     const eventIds = await roundsChangedBetween(db, points, company)
     const read = async (at: DiffPoint) =>
       eventIds.length ? (await fundingRounds(db, { ...at, company, eventIds })).map(comparableRound) : []
-    const [from, to, middle] = await Promise.all([
-      read(points.from),
-      read(points.to),
-      points.middle ? read(points.middle) : undefined,
-    ])
-    return { from, to, middle }
+    return readAtPoints(points, read)
   },
   async rowsAtPoints(db, points, { company, product, alliance }) {
     if (product !== undefined || alliance !== undefined) return points.map(() => [])

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { learnedWithin, spansOf, within } from '../../src/diff/between.js'
 import type { DiffPoints } from '../../src/diff/model.js'
 import type { MemberFilter } from './read.js'
 
@@ -11,23 +12,12 @@ import type { MemberFilter } from './read.js'
  *   retracted, between the two points;
  * - a member one of whose changes did;
  * - a member whose name was registered, or its registration retracted, between the two knownAt.
- * `reportedBy` is the same for both points, so `knownBy` turns on nothing else.
  */
-export async function membersChangedBetween<DB>(
-  db: Kysely<DB>,
-  { from, to }: DiffPoints,
-): Promise<MemberFilter> {
-  const [asOfLow, asOfHigh] = ordered(from.asOf, to.asOf)
-  const [knownLow, knownHigh] = ordered(from.knownAt, to.knownAt)
-  const between = (column: string) =>
-    sql`(${sql.ref(column)} > ${knownLow} and ${sql.ref(column)} <= ${knownHigh})`
+export async function membersChangedBetween<DB>(db: Kysely<DB>, points: DiffPoints): Promise<MemberFilter> {
+  const { asOf, knownAt } = spansOf(points)
   const changed = (alias: string): RawBuilder<unknown>[] => [
-    ...(asOfLow < asOfHigh
-      ? [
-          sql<boolean>`(${sql.ref(`${alias}.effective_from`)} > ${asOfLow} and ${sql.ref(`${alias}.effective_from`)} <= ${asOfHigh})`,
-        ]
-      : []),
-    ...(knownLow < knownHigh ? [between(`${alias}.recorded_at`), between(`${alias}.retracted_at`)] : []),
+    ...(asOf ? [within(`${alias}.effective_from`, asOf)] : []),
+    ...(knownAt ? [learnedWithin(alias, knownAt)] : []),
   ]
   const formations = changed('a')
   const changes = changed('m')
@@ -35,18 +25,12 @@ export async function membersChangedBetween<DB>(
   const { rows: alliances } = await sql<{ alliance: string }>`
     select distinct a.alliance from rm_alliance_membership.alliances a where ${sql.join(formations, sql` or `)}
   `.execute(db)
-  const renamed =
-    knownLow < knownHigh
-      ? sql`or m.member in (select e.slug from rm_entities.entities e
-                             where ${between('e.recorded_at')} or ${between('e.retracted_at')})`
-      : sql``
+  const renamed = knownAt
+    ? sql`or m.member in (select e.slug from rm_entities.entities e where ${learnedWithin('e', knownAt)})`
+    : sql``
   const { rows: pairs } = await sql<{ alliance: string; member: string }>`
     select distinct m.alliance, m.member from rm_alliance_membership.membership_changes m
      where ${sql.join(changes, sql` or `)} ${renamed}
   `.execute(db)
   return { alliances: alliances.map((a) => a.alliance), pairs }
-}
-
-function ordered(a: Date, b: Date): [Date, Date] {
-  return a <= b ? [a, b] : [b, a]
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { readAtPoints } from '../../src/diff/between.js'
 import type { Comparable, ComparableRow, DiffPoint, DiffScope } from '../../src/diff/model.js'
 import { perKnowledge } from '../../src/history/points.js'
 import { knownBy } from '../../src/projector/change-points.js'
@@ -89,12 +90,7 @@ export const allianceMemberComparable: Comparable = {
         ),
       )
     }
-    const [from, to, middle] = await Promise.all([
-      read(points.from),
-      read(points.to),
-      points.middle ? read(points.middle) : undefined,
-    ])
-    return { from, to, middle }
+    return readAtPoints(points, read)
   },
   // A join's events depend on the knowledge alone once its member's since is given: one read per
   // knowledge, at the latest of its points, names the joins of every point.

@@ -1,42 +1,38 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { learnedWithin, spansOf, within } from '../../src/diff/between.js'
 import type { DiffPoints } from '../../src/diff/model.js'
 import type { RelationKey } from './read.js'
 
 /**
- * The relations whose rows can differ between a diff's points A and B (M lies within them on both
- * axes). A relation's row at a point comes from its own changes alone (those in effect by its
- * asOf and known then) and reads its ends' names as known; so a relation outside these is the
- * same at A and B:
+ * The relations whose rows can differ between a diff's points A and B. A relation's row at a point
+ * comes from its own changes alone (those in effect by its asOf and known then) and reads its
+ * ends' names as known; so a relation outside these is the same at A and B:
  * - one of its changes took effect between the two asOf;
- * - one of its changes was recorded or retracted between the two knownAt (`reportedBy` is the
- *   same for both points, so `knownBy` turns on nothing else);
+ * - one of its changes was recorded or retracted between the two knownAt;
  * - one of its ends was registered, or its registration retracted, between the two knownAt.
  */
 export async function relationsChangedBetween<DB>(
   db: Kysely<DB>,
-  { from, to }: DiffPoints,
+  points: DiffPoints,
   subject: string | undefined,
 ): Promise<RelationKey[]> {
-  const [asOfLow, asOfHigh] = ordered(from.asOf, to.asOf)
-  const [knownLow, knownHigh] = ordered(from.knownAt, to.knownAt)
+  const { asOf, knownAt } = spansOf(points)
   const end = subject ?? null
   const ofSubject = sql`(${end}::text is null or c.from_entity = ${end} or c.to_entity = ${end})`
-  const between = (column: string) =>
-    sql`(${sql.ref(column)} > ${knownLow} and ${sql.ref(column)} <= ${knownHigh})`
   const parts: RawBuilder<unknown>[] = []
-  if (asOfLow < asOfHigh)
+  if (asOf)
     parts.push(sql`
       select c.from_entity, c.kind, c.to_entity from rm_relations.relation_changes c
-       where ${ofSubject} and c.effective_from > ${asOfLow} and c.effective_from <= ${asOfHigh}`)
-  if (knownLow < knownHigh)
+       where ${ofSubject} and ${within('c.effective_from', asOf)}`)
+  if (knownAt)
     parts.push(
       sql`
       select c.from_entity, c.kind, c.to_entity from rm_relations.relation_changes c
-       where ${ofSubject} and (${between('c.recorded_at')} or ${between('c.retracted_at')})`,
+       where ${ofSubject} and ${learnedWithin('c', knownAt)}`,
       sql`
       select c.from_entity, c.kind, c.to_entity from rm_relations.relation_changes c
         join (select array_agg(distinct e.slug) as slugs from rm_entities.entities e
-               where ${between('e.recorded_at')} or ${between('e.retracted_at')}) renamed
+               where ${learnedWithin('e', knownAt)}) renamed
           on c.from_entity = any(renamed.slugs) or c.to_entity = any(renamed.slugs)
        where ${ofSubject}`,
     )
@@ -46,8 +42,4 @@ export async function relationsChangedBetween<DB>(
     sql` union `,
   )}`.execute(db)
   return rows.map((r) => ({ from: r.from_entity, kind: r.kind, to: r.to_entity }))
-}
-
-function ordered(a: Date, b: Date): [Date, Date] {
-  return a <= b ? [a, b] : [b, a]
 }

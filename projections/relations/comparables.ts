@@ -1,3 +1,4 @@
+import { readAtPoints } from '../../src/diff/between.js'
 import type { Comparable, ComparableRow, DiffPoint } from '../../src/diff/model.js'
 import { relationsChangedBetween } from './between.js'
 import { entityRelationsAtPoints } from './history.js'
@@ -19,12 +20,7 @@ export const relationComparable: Comparable = {
     const keys = await relationsChangedBetween(db, points, subject)
     const read = async (at: DiffPoint) =>
       keys.length ? (await relationsAsOf(db, { ...at, subject, keys })).map(comparableRelation) : []
-    const [from, to, middle] = await Promise.all([
-      read(points.from),
-      read(points.to),
-      points.middle ? read(points.middle) : undefined,
-    ])
-    return { from, to, middle }
+    return readAtPoints(points, read)
   },
   async rowsAtPoints(db, points, { company, product, alliance }) {
     if (alliance !== undefined) return points.map(() => [])

@@ -1,13 +1,7 @@
 import type { Kysely } from 'kysely'
+import { readAtPoints } from './between.js'
 import { compareStates, type ModelStates, orderChanges, withRetractions } from './compare.js'
-import type {
-  Comparable,
-  ComparableRow,
-  DiffPoint,
-  DiffPoints,
-  DiffScope,
-  RowsAtDiffPoints,
-} from './model.js'
+import type { Comparable, DiffPoint, DiffPoints, DiffScope, RowsAtDiffPoints } from './model.js'
 import type { Change } from './schemas.js'
 
 export interface DiffRequest {
@@ -63,11 +57,5 @@ async function rowsAtPoints<DB>(
   scope: DiffScope,
 ): Promise<RowsAtDiffPoints> {
   if (comparable.rowsBetween) return comparable.rowsBetween(db, points, scope)
-  const read = (at: DiffPoint): Promise<ComparableRow[]> => comparable.rowsAt(db, at, scope)
-  const [from, to, middle] = await Promise.all([
-    read(points.from),
-    read(points.to),
-    points.middle ? read(points.middle) : undefined,
-  ])
-  return { from, to, middle }
+  return readAtPoints(points, (at) => comparable.rowsAt(db, at, scope))
 }
