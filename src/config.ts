@@ -80,6 +80,8 @@ export interface FeedConfig {
   readonly drainTimeoutMs: number
   /** Events read from the log at a time per client: what a slow client may hold in memory. */
   readonly pageSize: number
+  /** Feeds one caller may have open at once, per API process (0: no limit). */
+  readonly streamsPerCaller: number
 }
 
 export type TrustProxy = boolean | number | readonly string[]
@@ -179,6 +181,7 @@ function feedConfig(env: NodeJS.ProcessEnv): FeedConfig {
     pollMs: Math.max(10, duration(env, 'FEED_POLL', '5s')),
     drainTimeoutMs: Math.max(10, duration(env, 'FEED_DRAIN_TIMEOUT', '60s')),
     pageSize: Math.min(1000, Math.max(1, positiveInteger(env, 'FEED_PAGE_SIZE', 100))),
+    streamsPerCaller: positiveInteger(env, 'FEED_STREAMS_PER_CALLER', 8),
   }
 }
 

@@ -262,6 +262,39 @@ describe('GET /v1/feed', () => {
     expect(reader.status).toBe(401)
   })
 
+  it('lets one caller hold FEED_STREAMS_PER_CALLER feeds at once, refuses one more with a 429, and frees a slot when a feed closes', async () => {
+    const { t, base } = await serve({ FEED_STREAMS_PER_CALLER: '2' })
+    const first = await follow(`${base}/v1/feed`)
+    await follow(`${base}/v1/feed`)
+    await joined(t, 2)
+    const refused = await fetch(`${base}/v1/feed`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${testAdminKey}` },
+    })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(((await refused.json()) as { detail: string }).detail).toContain('FEED_STREAMS_PER_CALLER=2')
+    // Another caller is not held back by this one.
+    const created = await t.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      payload: { name: 'feeds', scopes: ['read'] },
+    })
+    const other = await follow(`${base}/v1/feed`, { authorization: `Bearer ${created.json().key}` })
+    expect(other.status).toBe(200)
+    // A closed feed gives its slot back at once, without waiting for the feed's next read.
+    first.close()
+    await eventually(
+      'a slot given back',
+      async () => {
+        const again = await follow(`${base}/v1/feed`)
+        if (again.status !== 200) again.close()
+        return again.status === 200
+      },
+      5000,
+    )
+  })
+
   it('answers a bad types, subjects or Last-Event-ID with a 400 naming it', async () => {
     const { base } = await serve()
     for (const [query, headers, field] of [

@@ -10,6 +10,7 @@ import { startingCursor } from '../../feed/resume.js'
 import { serveFeed } from '../../feed/serve.js'
 import { TypeFilter } from '../../queries/parameters.js'
 import type { EventStore } from '../../store/event-store.js'
+import { CallerSlots, callerOf, type SlotsCounted } from '../caller-slots.js'
 import { ProblemResponse } from '../schemas.js'
 import type { TypedApp } from '../typed-app.js'
 
@@ -66,11 +67,16 @@ const description =
   'loses and repeats neither kind. Retractions are facts and are sent like any other. A comment line ' +
   '(`: heartbeat`) comes at least every FEED_HEARTBEAT; a client that takes nothing for FEED_DRAIN_TIMEOUT is ' +
   'disconnected and resumes from its last id. Without `Accept: text/event-stream` the answer is the same stream ' +
-  'up to the head of the log as the request came, and then it ends: a look at what follows a position, without following.'
+  'up to the head of the log as the request came, and then it ends: a look at what follows a position, without following. ' +
+  'One caller (an API key, or an address without one) may have FEED_STREAMS_PER_CALLER feeds open at once (default 8); ' +
+  'beyond it a 429 with Retry-After.'
+
+const feeds: SlotsCounted = { what: 'feeds', setting: 'FEED_STREAMS_PER_CALLER' }
 
 export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify, options) => {
   const app = fastify as TypedApp
   const { store, hub, catalogue, config } = options
+  const slots = new CallerSlots(config.streamsPerCaller, feeds)
   app.get(
     '/v1/feed',
     {
@@ -89,6 +95,7 @@ export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify,
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           400: ProblemResponse,
+          429: ProblemResponse,
           503: ProblemResponse,
         },
       },
@@ -104,6 +111,8 @@ export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (fastify,
         ...(typeof lastEventId === 'string' ? { lastEventId } : {}),
         ...(after !== undefined ? { after } : {}),
       })
+      // Held until the response closes: the client went, or the feed ended.
+      reply.raw.once('close', slots.take(callerOf(request)))
       serveFeed(reply, cursor, {
         store,
         hub,
