@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { DiffPoint } from '../src/diff/model.js'
+import type { DiffPoint, SharedReads } from '../src/diff/model.js'
 import { perKnowledge } from '../src/history/points.js'
 import { isKnownBy, type KnownTimes, knownTimes } from '../src/projector/known-times.js'
 import { entityVersions, namesAsKnown } from './entity-versions.js'
@@ -27,17 +27,11 @@ export function roundsAtPoints<DB>(
   db: Kysely<DB>,
   points: readonly DiffPoint[],
   company: string | undefined,
+  shared: SharedReads,
 ): Promise<RoundsAtPoint[]> {
   // The funding rounds and the valuations of one history ask for the same points: read them once.
-  const ofPoints = shared.get(points) ?? new Map<string, Promise<RoundsAtPoint[]>>()
-  shared.set(points, ofPoints)
-  const key = company ?? ''
-  const read = ofPoints.get(key) ?? readRoundsAtPoints(db, points, company)
-  ofPoints.set(key, read)
-  return read
+  return shared.once(`funding-rounds:${company ?? ''}`, () => readRoundsAtPoints(db, points, company))
 }
-
-const shared = new WeakMap<readonly DiffPoint[], Map<string, Promise<RoundsAtPoint[]>>>()
 
 async function readRoundsAtPoints<DB>(
   db: Kysely<DB>,

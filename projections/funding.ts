@@ -224,10 +224,10 @@ const fundingRoundComparable: Comparable = {
       eventIds.length ? (await fundingRounds(db, { ...at, company, eventIds })).map(comparableRound) : []
     return readAtPoints(points, read)
   },
-  async rowsAtPoints(db, points, { company, product, alliance }) {
+  async rowsAtPoints(db, points, { company, product, alliance }, shared) {
     if (product !== undefined || alliance !== undefined) return points.map(() => [])
     // One row per round, whichever points it is in: a history compares them by identity first.
-    return prefixesOf(await roundsAtPoints(db, points, company), comparableRound)
+    return prefixesOf(await roundsAtPoints(db, points, company, shared), comparableRound)
   },
 }
 

@@ -19,9 +19,9 @@ export const valuationComparable: Comparable = {
     const valuations = await valuationsAsOf(db, { ...at, company })
     return valuations.map(comparableValuation)
   },
-  async rowsAtPoints(db, points, { company, product, alliance }) {
+  async rowsAtPoints(db, points, { company, product, alliance }, shared) {
     if (product !== undefined || alliance !== undefined) return points.map(() => [])
-    const atPoints = await roundsAtPoints(db, points, company)
+    const atPoints = await roundsAtPoints(db, points, company, shared)
     if (company === undefined)
       return atPoints.map(({ rounds, count }) =>
         valuationsOf(rounds.slice(0, count)).map(comparableValuation),

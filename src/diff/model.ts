@@ -58,6 +58,28 @@ export interface RowsAtDiffPoints {
   readonly middle?: ComparableRow[] | undefined
 }
 
+/**
+ * Reads that the comparables of one history share: two models made of the same rows (a company's
+ * funding rounds and its valuations) read them once. One is made for each history and goes with it.
+ */
+export interface SharedReads {
+  /** What `read` answers, read once under `key` for everyone who asks. */
+  once<T>(key: string, read: () => Promise<T>): Promise<T>
+}
+
+export function sharedReads(): SharedReads {
+  const reads = new Map<string, Promise<unknown>>()
+  return {
+    once<T>(key: string, read: () => Promise<T>): Promise<T> {
+      const known = reads.get(key)
+      if (known) return known as Promise<T>
+      const reading = read()
+      reads.set(key, reading)
+      return reading
+    },
+  }
+}
+
 export interface Comparable {
   readonly model: DiffModel
   /** The read models its rows are read from. */
@@ -73,6 +95,7 @@ export interface Comparable {
     db: Kysely<DB>,
     points: readonly DiffPoint[],
     scope: DiffScope,
+    shared: SharedReads,
   ): Promise<ComparableRow[][] | undefined>
   /**
    * Its rows at a diff's points, only for the keys that can differ between A and B: found from the

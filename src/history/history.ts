@@ -2,7 +2,15 @@ import type { Kysely } from 'kysely'
 import type { EventSource } from '../catalogue/event-type.js'
 import type { FactStatus } from '../catalogue/fields.js'
 import type { Database } from '../db/schema.js'
-import type { Comparable, ComparableRow, DiffModel, DiffPoint, DiffScope } from '../diff/model.js'
+import {
+  type Comparable,
+  type ComparableRow,
+  type DiffModel,
+  type DiffPoint,
+  type DiffScope,
+  type SharedReads,
+  sharedReads,
+} from '../diff/model.js'
 import { type SubjectFactRow, selectSubjectFacts } from '../store/sql/subject-facts.js'
 import type { Precision } from '../time/market-date.js'
 import { modelsStepped, type SubjectFact } from './facts.js'
@@ -48,9 +56,10 @@ export async function subjectHistory(
   const points = pointsNeeded(facts, knownAt).map((point) => ({ ...point, reportedBy }))
   // By model, then knownAt, then asOf (milliseconds): the fold asks for thousands of points.
   const read = new Map<DiffModel, Map<number, Map<number, readonly ComparableRow[]>>>()
+  const shared = sharedReads()
   await Promise.all(
     wanted.map(async (c) => {
-      const rows = await rowsAtEach(db, c, points, scope)
+      const rows = await rowsAtEach(db, c, points, scope, shared)
       const ofModel = new Map<number, Map<number, readonly ComparableRow[]>>()
       read.set(c.model, ofModel)
       for (const [i, r] of rows.entries()) {
@@ -71,9 +80,10 @@ async function rowsAtEach(
   comparable: Comparable,
   points: readonly DiffPoint[],
   scope: DiffScope,
+  shared: SharedReads,
 ): Promise<readonly ComparableRow[][]> {
   if (points.length === 0) return []
-  const batched = await comparable.rowsAtPoints?.(db, points, scope)
+  const batched = await comparable.rowsAtPoints?.(db, points, scope, shared)
   return batched ?? Promise.all(points.map((point) => comparable.rowsAt(db, point, scope)))
 }
 
