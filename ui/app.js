@@ -98,7 +98,7 @@ const compare = wireCompare({
     result: $('compare-result'),
   },
 })
-wireHistoryPanel({
+const historyPanel = wireHistoryPanel({
   explorer,
   report,
   onFilter: (slug) => filters.setSubject(slug),
@@ -179,6 +179,7 @@ function showState() {
   marketView.show()
   filters.show()
   compare.show()
+  historyPanel.show()
 }
 
 $('go-as-of').addEventListener('click', () => {

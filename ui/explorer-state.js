@@ -8,7 +8,7 @@ import { readState, writeState } from './url-state.js'
  */
 export function createExplorer() {
   return {
-    /** `asOf`, `knownAt`, `type`, `subject`, `kind`, `scale`, `products`, `compareFrom`, `compareTo`: see url-state.js. */
+    /** `asOf`, `knownAt`, `type`, `subject`, `kind`, `scale`, `products`, `compareFrom`, `compareTo`, `history`: see url-state.js. */
     view: readState(),
     directory: new Directory(),
     timeZone: 'UTC',

@@ -119,51 +119,85 @@ export function renderHistory(list, history, { onAsOf }) {
 
 /**
  * The panel: opened by a click on any name marked `data-history` (timeline, prices, alliances,
- * companies), closed by its button or Escape, focus returned to the name. `onFilter` keeps the
- * timeline to the subject.
+ * companies), closed by its button or Escape, focus returned to the name. Its subject is part of
+ * the view (`history` in the address), so a link or a reload opens it again and the back button
+ * closes or reopens it: `show` sets the panel to the view, drawn as known at the view's knownAt.
+ * `onFilter` keeps the timeline to the subject.
  */
 export function wireHistoryPanel({ explorer, elements, onFilter, onAsOf, report }) {
   const { panel, title, body, close, filter } = elements
   let opener
   let shown
+  // The subject and knownAt drawn, or being drawn.
+  let drawn = ''
 
-  async function open(subject, from) {
-    opener = from
+  async function draw() {
+    const { history: subject, knownAt } = explorer.view
+    if (!subject) {
+      if (shown !== undefined) hide()
+      return
+    }
+    const asked = JSON.stringify([subject, knownAt])
+    if (asked === drawn) return
+    const opening = shown !== subject
+    drawn = asked
     shown = subject
     panel.dataset.subject = subject
     replaceChildren(title, 'History of ', h('span', {}, explorer.directory.nameNodes(subject)))
     replaceChildren(body, h('p', { class: 'empty-note' }, 'Loading…'))
     panel.setAttribute('aria-busy', 'true')
     panel.hidden = false
-    title.focus({ preventScroll: true })
+    if (opening) title.focus({ preventScroll: true })
     try {
-      const history = await fetchHistory(subject, { knownAt: explorer.view.knownAt })
-      if (shown !== subject) return
+      const history = await fetchHistory(subject, { knownAt })
+      if (drawn !== asked) return
       renderHistory(body, history, { onAsOf })
+    } catch (error) {
+      if (drawn === asked) drawn = ''
+      throw error
     } finally {
-      if (shown === subject) panel.removeAttribute('aria-busy')
+      if (drawn === asked || drawn === '') panel.removeAttribute('aria-busy')
     }
   }
 
   function hide() {
     panel.hidden = true
     shown = undefined
+    drawn = ''
     opener?.focus({ preventScroll: true })
+  }
+
+  /** Sets the panel to the view: open on its `history` subject, or closed. */
+  function show() {
+    void draw().catch(report)
+  }
+
+  /** Opens the panel on `subject` from a name (`from`): a new step in the browser's history. */
+  function open(subject, from) {
+    opener = from
+    explorer.change({ history: subject }, { push: true })
+    show()
+  }
+
+  function dismiss() {
+    if (!explorer.view.history) return
+    explorer.change({ history: '' }, { push: true })
+    show()
   }
 
   document.addEventListener('click', (event) => {
     const name = event.target instanceof Element ? event.target.closest('[data-history]') : null
     if (!name) return
     event.preventDefault()
-    void open(name.dataset.history, name).catch(report)
+    open(name.dataset.history, name)
   })
-  close.addEventListener('click', hide)
+  close.addEventListener('click', dismiss)
   filter.addEventListener('click', () => {
     if (shown) onFilter(shown)
   })
   panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') hide()
+    if (event.key === 'Escape') dismiss()
   })
 
-  return { open, hide }
+  return { open, close: dismiss, show }
 }

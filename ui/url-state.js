@@ -2,7 +2,8 @@
  * The view's state lives in the address, so a view can be shared and the back button works:
  * `/?asOf=2024-06-30&knownAt=2024-07-01&type=price.changed&subject=qwen-long&scale=linear&products=a,b`,
  * `kind=all` (registrations shown in the timeline), `compareFrom=2024-04-30&compareTo=2024-06-30`
- * (two dates compared), and `#event=<id>` for one event. Defaults are left out.
+ * (two dates compared), `history=qwen-long` (that subject's history panel open, read as known at
+ * the view's knownAt), and `#event=<id>` for one event. Defaults are left out.
  */
 
 const defaults = {
@@ -15,6 +16,7 @@ const defaults = {
   products: '',
   compareFrom: '',
   compareTo: '',
+  history: '',
 }
 
 export function readState(location = window.location) {

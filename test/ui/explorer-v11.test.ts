@@ -218,6 +218,43 @@ describe('the history panel', () => {
       await expect.poll(() => panel.locator('.history-entry').count(), patience).toBeGreaterThan(0)
     })
   })
+  it('keeps the open panel in the address: a reload or the link opens it again, closing removes it', async () => {
+    await withVisit('/?asOf=2024-06-30', async ({ page }) => {
+      const panel = page.locator('#history-panel')
+      await page.locator('#prices-panel tr[data-product="qwen-long"] th button[data-history]').first().click()
+      await expect.poll(() => panel.getAttribute('data-subject'), patience).toBe('qwen-long')
+      const url = new URL(page.url())
+      expect(url.searchParams.get('history')).toBe('qwen-long')
+      expect(url.searchParams.get('asOf')).toBe('2024-06-30')
+
+      await page.reload()
+      await page.waitForSelector('body[data-ready="true"]', patience)
+      await expect.poll(() => panel.isVisible(), patience).toBe(true)
+      expect(await panel.getAttribute('data-subject')).toBe('qwen-long')
+      expect(await page.locator('#history-title').textContent()).toContain('Qwen-Long')
+      await expect.poll(() => panel.locator('.history-entry').count(), patience).toBeGreaterThan(1)
+
+      await withVisit(pathOf(url.href), async ({ page: shared }) => {
+        const opened = shared.locator('#history-panel')
+        await expect.poll(() => opened.isVisible(), patience).toBe(true)
+        expect(await opened.getAttribute('data-subject')).toBe('qwen-long')
+        await expect.poll(() => opened.locator('.history-entry').count(), patience).toBeGreaterThan(1)
+      })
+
+      await page.locator('#history-close').click()
+      expect(await panel.isHidden()).toBe(true)
+      expect(new URL(page.url()).searchParams.has('history')).toBe(false)
+      expect(new URL(page.url()).searchParams.get('asOf')).toBe('2024-06-30')
+      // Back reopens it, forward closes it again, as with the rest of the view.
+      await page.goBack()
+      await expect.poll(() => panel.isVisible(), patience).toBe(true)
+      expect(await panel.getAttribute('data-subject')).toBe('qwen-long')
+      expect(new URL(page.url()).searchParams.get('history')).toBe('qwen-long')
+      await page.goForward()
+      await expect.poll(() => panel.isHidden(), patience).toBe(true)
+      expect(new URL(page.url()).searchParams.has('history')).toBe(false)
+    })
+  })
 })
 
 describe('compare', () => {
