@@ -59,11 +59,15 @@ export function wireLiveNews({
     )
   }
 
-  function showLive({ live: following, position, error }) {
+  function showLive({ live: following, position, error, unshown }) {
     const status = elements.status
     status.classList.toggle('offline', !following)
     if (!following) {
-      status.textContent = `Reconnecting… (${error?.message ?? 'no answer'})`
+      const why = error?.message ?? 'no answer'
+      // Events read but not shown: the page is connected, what it shows is behind.
+      status.textContent = unshown
+        ? `New events not shown yet (${why}), trying again…`
+        : `Reconnecting… (${why})`
     } else if (explorer.view.knownAt) {
       const { unseen } = explorer
       status.textContent = `Live · ${unseen} newer ${unseen === 1 ? 'event' : 'events'} not shown (known-at view)`

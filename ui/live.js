@@ -1,7 +1,9 @@
 import { getJson, hasApiKey } from './api.js'
 
 /**
- * Follows the log from `after` and hands each batch of new events to `onEvents`. Where reads are
+ * Follows the log from `after` and hands each batch of new events to `onEvents`; `onState` is
+ * told whether the page is live, and when not why: the log could not be read, or (`unshown`) new
+ * events were read but could not be shown and are to be shown again. Where reads are
  * public it listens to the feed (GET /v1/feed, server-sent events): the browser reconnects by
  * itself and resumes with Last-Event-ID, so no event is lost or repeated. An EventSource cannot
  * send an Authorization header and the feed takes a key in no other way: with a key, it polls.
@@ -33,7 +35,7 @@ function listenToFeed({ after, onEvents, onState }) {
       } catch (error) {
         waiting.unshift(...batch)
         failures++
-        onState({ live: false, position, error })
+        onState({ live: false, position, error, unshown: true })
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** failures, 30_000)))
         continue
       }
@@ -83,6 +85,7 @@ function pollLog({ after, intervalMs = 2000, onEvents, onState }) {
     timer = undefined
     if (stopped) return
     if (document.hidden) return
+    let unshown = false
     try {
       const page = await getJson('/v1/events', { after: position, limit: 1000 })
       failures = 0
@@ -90,6 +93,7 @@ function pollLog({ after, intervalMs = 2000, onEvents, onState }) {
       if (page.events.length) {
         // Moved on only once shown: a failed showing reads the same events again.
         const last = page.events.at(-1).position
+        unshown = true
         await onEvents(page.events, last)
         position = last
         onState({ live: true, position })
@@ -97,7 +101,7 @@ function pollLog({ after, intervalMs = 2000, onEvents, onState }) {
       schedule(page.next === null ? intervalMs : 0)
     } catch (error) {
       failures++
-      onState({ live: false, position, error })
+      onState({ live: false, position, error, unshown })
       schedule(Math.min(intervalMs * 2 ** failures, 30_000))
     }
   }
