@@ -41,6 +41,7 @@ const marketView = wireMarketView({
   explorer,
   timeline,
   report,
+  clearProblem: problems.clear,
   elements: {
     market: $('market'),
     prices: $('prices-panel'),

@@ -4,9 +4,11 @@ import { PriceChart } from './price-chart.js'
 
 /**
  * The market part of the explorer: the panels drawn for the view's asOf and knownAt, and the
- * price chart of the chosen products (or the subject's) on the chosen scale.
+ * price chart of the chosen products (or the subject's) on the chosen scale. A market that could
+ * not be drawn keeps the last one drawn, and the problem said stays until the market is drawn
+ * again (`clearProblem`).
  */
-export function wireMarketView({ explorer, timeline, elements, report }) {
+export function wireMarketView({ explorer, timeline, elements, report, clearProblem }) {
   const market = new Market({
     prices: elements.prices,
     alliances: elements.alliances,
@@ -34,6 +36,7 @@ export function wireMarketView({ explorer, timeline, elements, report }) {
       elements.market.dataset.asOf = point.asOf
       timeline.markAfter(point.asOf)
       chart.setAsOf(explorer.view.asOf ? point.asOf : undefined)
+      clearProblem('market')
     } catch (error) {
       if (!isAbort(error)) throw error
     }
@@ -42,7 +45,7 @@ export function wireMarketView({ explorer, timeline, elements, report }) {
   /** A slider drag moves the date many times a second: the market is asked once it rests. */
   function schedule() {
     clearTimeout(renderTimer)
-    renderTimer = setTimeout(() => void render().catch(report), 120)
+    renderTimer = setTimeout(() => void render().catch((error) => report(error, 'market')), 120)
   }
 
   function loadChart({ consistentWith } = {}) {

@@ -2,11 +2,16 @@ import { ApiError, isAbort, setApiKey } from './api.js'
 
 /**
  * What went wrong, said on the page; an answer of 401 asks for an API key, and a key given
- * starts the explorer again (`onKey`). A request cancelled by a newer one is no problem.
+ * starts the explorer again (`onKey`). A request cancelled by a newer one is no problem. A
+ * problem reported for a `part` of the page is taken down by `clear(part)` once that part has
+ * been drawn again.
  */
 export function wireProblems({ problem, keyForm, keyInput, onKey }) {
-  function report(error) {
+  let shownFor
+
+  function report(error, part) {
     if (isAbort(error)) return
+    shownFor = part
     if (error instanceof ApiError && error.status === 401) {
       keyForm.hidden = false
       keyInput.focus()
@@ -17,6 +22,11 @@ export function wireProblems({ problem, keyForm, keyInput, onKey }) {
 
   function hide() {
     problem.hidden = true
+    shownFor = undefined
+  }
+
+  function clear(part) {
+    if (part !== undefined && shownFor === part) hide()
   }
 
   keyForm.addEventListener('submit', (event) => {
@@ -26,5 +36,5 @@ export function wireProblems({ problem, keyForm, keyInput, onKey }) {
     onKey()
   })
 
-  return { report, hide }
+  return { report, hide, clear }
 }

@@ -285,3 +285,106 @@ describe('compare', () => {
     })
   })
 })
+
+describe('a refresh that fails', () => {
+  /** What a failed request costs in the console: Chromium's own line for it, nothing of the page's. */
+  const pageProblems = (problems: string[]) =>
+    problems.filter((problem) => !problem.startsWith('Failed to load resource:'))
+
+  it('keeps the market drawn when the API answers an error for a new as-of date, says so, and takes the message down once the market is drawn again', async () => {
+    const { page, problems } = await visit('/?asOf=2024-04-30')
+    try {
+      const qwen = page.locator('#prices-panel tr[data-product="qwen-long"][data-component="input"] .amount')
+      await expect.poll(() => qwen.textContent(), patience).toBe('0.02')
+      const failed: string[] = []
+      await page.route(
+        '**/v1/prices?**',
+        (route) => {
+          failed.push(route.request().url())
+          return route.fulfill({
+            status: 500,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({
+              title: 'Internal Server Error',
+              status: 500,
+              detail: 'The read model is unavailable',
+            }),
+          })
+        },
+        { times: 1 },
+      )
+      await page.locator('#as-of-date').fill('2024-06-30')
+      const problem = page.locator('#problem')
+      await expect.poll(() => problem.isVisible(), patience).toBe(true)
+      expect(await problem.textContent()).toBe('Something went wrong: The read model is unavailable')
+      expect(failed).toEqual([expect.stringContaining('asOf=2024-06-30')])
+      // The last market drawn is still shown, and nothing is left busy.
+      expect(await qwen.textContent()).toBe('0.02')
+      expect(await page.locator('#market').getAttribute('data-as-of')).toMatch(/^2024-04-30T/)
+      expect(await page.locator('#market [aria-busy]').count()).toBe(0)
+      // The next refresh answers: the market at the new date, and the message gone.
+      await page.locator('#as-of-date').fill('2024-07-31')
+      await expect.poll(() => qwen.textContent(), patience).toBe('0.0005')
+      await expect.poll(() => problem.isHidden(), patience).toBe(true)
+      expect(await page.locator('#market').getAttribute('data-as-of')).toMatch(/^2024-07-31T/)
+      expect(pageProblems(problems)).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('says the news is not shown yet when the connection drops while the feed brings a fact, keeps what it showed, and shows the fact on the next try', async () => {
+    const { page, problems, requests } = await visit('/')
+    try {
+      await expect
+        .poll(() => requests.filter((r) => r.kind === 'eventsource').length, patience)
+        .toBeGreaterThan(0)
+      const prices = page.locator('#prices-panel')
+      const doubaoOutput = prices.locator('tr[data-product="doubao"][data-component="output"] .amount')
+      expect(await doubaoOutput.count()).toBe(0)
+      const pricesBefore = await prices.textContent()
+      const dropped: string[] = []
+      // The market's refresh asks for the alliances (the chart's does not): that connection drops.
+      await page.route(
+        '**/v1/alliances?**',
+        (route) => {
+          dropped.push(route.request().url())
+          return route.abort('connectionreset')
+        },
+        { times: 1 },
+      )
+      const res = await t.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: {
+          events: [
+            {
+              type: 'price.changed',
+              subject: 'doubao',
+              occurredAt: '2024-09-01',
+              data: { component: 'output', amount: '0.002', currency: 'CNY', unit: '1K tokens' },
+            },
+          ],
+        },
+      })
+      expect(res.statusCode).toBe(201)
+      const status = page.locator('#live-status')
+      await expect
+        .poll(() => status.textContent(), patience)
+        .toMatch(/^New events not shown yet \(.+\), trying again…$/)
+      expect(await status.getAttribute('class')).toContain('offline')
+      expect(dropped).toEqual([expect.stringMatching(/\/v1\/alliances\?consistentWith=\d+$/)])
+      // What was shown before stays shown, nothing left busy.
+      expect(await prices.textContent()).toBe(pricesBefore)
+      expect(await page.locator('#market [aria-busy]').count()).toBe(0)
+      expect(await page.locator('#alliances-panel .alliance').count()).toBe(2)
+      // Tried again after a pause: the fact is shown, and the page is live again.
+      await expect.poll(() => doubaoOutput.textContent(), patience).toBe('0.002')
+      await expect.poll(() => status.textContent(), patience).toMatch(/^Live · log position \d+$/)
+      expect(await page.locator('#live-news a').textContent()).toContain('Doubao, 1 September 2024')
+      expect(pageProblems(problems)).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
+})
