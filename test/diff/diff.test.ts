@@ -1,9 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EventInput } from '../../src/catalogue/envelope.js'
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import type { Change } from '../../src/diff/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { batches, pauseAndNoteTime } from '../support/batches.js'
 import { registration } from '../support/events.js'
 
 /**
@@ -12,17 +10,10 @@ import { registration } from '../support/events.js'
  * relation (knowledge).
  */
 let t: TestApp
-let head = 0
+const log = batches(() => t.store, { source: { publisher: 'Test Daily' } })
+const { append, fact, ids } = log
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
-const ids: Record<string, string> = {}
-
-const source = { publisher: 'Test Daily' }
-const fact = (name: string, event: Omit<EventInput, 'source'>): EventInput => {
-  const id = crypto.randomUUID()
-  ids[name] = id
-  return { id, source, ...event }
-}
 
 beforeAll(async () => {
   t = await startTestApp({ worker: true })
@@ -91,9 +82,7 @@ beforeAll(async () => {
       data: { to: 'dt-base', kind: 'built-on' },
     }),
   ])
-  await sleep(20)
-  beforeCorrections = new Date().toISOString()
-  await sleep(20)
+  beforeCorrections = await pauseAndNoteTime()
   await append([
     fact('restated', {
       type: 'metric.reported',
@@ -117,12 +106,6 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(() => t.close())
 
-async function append(events: EventInput[]): Promise<readonly RecordedEvent[]> {
-  const stored = (await t.store.append(events)).events
-  head = stored.at(-1)?.position ?? head
-  return stored
-}
-
 interface DiffAnswer {
   from: { asOf: string; knownAt: string }
   to: { asOf: string; knownAt: string }
@@ -131,7 +114,7 @@ interface DiffAnswer {
 }
 
 async function diff(query: string): Promise<DiffAnswer> {
-  const res = await t.inject(`/v1/diff?${query}&consistentWith=${head}`)
+  const res = await t.inject(`/v1/diff?${query}&consistentWith=${log.head}`)
   expect(res.statusCode, res.body).toBe(200)
   return res.json()
 }
@@ -233,7 +216,7 @@ describe('GET /v1/diff', () => {
 
   it('answers CSV: one line per change, the key as name=value pairs, rows as JSON', async () => {
     const res = await t.inject(
-      `/v1/diff?fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}&product=dt-long&format=csv&consistentWith=${head}`,
+      `/v1/diff?fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}&product=dt-long&format=csv&consistentWith=${log.head}`,
     )
     expect(res.statusCode, res.body).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/csv/)
@@ -281,9 +264,7 @@ describe('GET /v1/diff', () => {
       ['alliance-member', 'dt-late dt-bot', 'added', 'valid-time'],
       ['alliance-member', 'dt-late dt-cloud', 'added', 'valid-time'],
     ])
-    await sleep(20)
-    const beforeRetraction = new Date().toISOString()
-    await sleep(20)
+    const beforeRetraction = await pauseAndNoteTime()
     await append([
       fact('formationRetracted', {
         type: 'event.retracted',

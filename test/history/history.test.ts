@@ -1,9 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EventInput } from '../../src/catalogue/envelope.js'
-import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import type { HistoryAnswerBody, HistoryChange } from '../../src/history/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { batches, pauseAndNoteTime } from '../support/batches.js'
 import { registration } from '../support/events.js'
 
 /**
@@ -12,16 +10,10 @@ import { registration } from '../support/events.js'
  * restated by a retraction and a corrected round, a relation taken back, and an alliance joined.
  */
 let t: TestApp
-let head = 0
+const log = batches(() => t.store)
+const { append, fact, ids } = log
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
-const ids: Record<string, string> = {}
-
-const fact = (name: string, event: Omit<EventInput, 'id'>): EventInput => {
-  const id = crypto.randomUUID()
-  ids[name] = id
-  return { id, ...event }
-}
 const daily = (publishedAt: string) => ({
   publisher: '证券日报',
   title: 'Price war',
@@ -91,9 +83,7 @@ beforeAll(async () => {
       data: { member: 'hs-ai' },
     }),
   ])
-  await sleep(20)
-  beforeCorrections = new Date().toISOString()
-  await sleep(20)
+  beforeCorrections = await pauseAndNoteTime()
   await append([
     fact('roundRetracted', {
       type: 'event.retracted',
@@ -117,14 +107,8 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(() => t.close())
 
-async function append(events: EventInput[]): Promise<readonly RecordedEvent[]> {
-  const stored = (await t.store.append(events)).events
-  head = stored.at(-1)?.position ?? head
-  return stored
-}
-
 async function history(subject: string, query = ''): Promise<HistoryAnswerBody> {
-  const res = await t.inject(`/v1/subjects/${subject}/history?consistentWith=${head}${query}`)
+  const res = await t.inject(`/v1/subjects/${subject}/history?consistentWith=${log.head}${query}`)
   expect(res.statusCode, res.body).toBe(200)
   return res.json()
 }
@@ -147,7 +131,7 @@ describe('GET /v1/subjects/:subject/history', () => {
     expect(cut?.after).toMatchObject({ amount: '0.0005', effectiveFrom: '2024-05-21T00:00:00.000Z' })
     expect(cut).toMatchObject({ precision: 'day', retracted: null, planned: false, source: daily('2024-06') })
     expect(march?.source).toBeNull()
-    const asOf = await t.inject(`/v1/prices?product=hs-long&asOf=2024-05-21&consistentWith=${head}`)
+    const asOf = await t.inject(`/v1/prices?product=hs-long&asOf=2024-05-21&consistentWith=${log.head}`)
     expect(asOf.json().prices).toEqual([cut?.after])
   })
 
@@ -170,7 +154,7 @@ describe('GET /v1/subjects/:subject/history', () => {
       before: null,
       after: { product: 'hs-long', component: 'output', amount: '0.001', eventId: ids.plannedOutput },
     })
-    const prices = await t.inject(`/v1/prices?product=hs-long&consistentWith=${head}`)
+    const prices = await t.inject(`/v1/prices?product=hs-long&consistentWith=${log.head}`)
     expect(prices.json().prices.map((p: { component: string }) => p.component)).toEqual(['input'])
   })
 

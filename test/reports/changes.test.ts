@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parse } from 'csv-parse/sync'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { Change } from '../../src/diff/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { batches, pauseAndNoteTime } from '../support/batches.js'
 import { registration } from '../support/events.js'
 
 /**
@@ -13,22 +13,10 @@ import { registration } from '../support/events.js'
  * retracted relation (knowledge), that retraction retracted in turn. Each answer is held to the diff's for the same parameters.
  */
 let t: TestApp
-let head = 0
+const log = batches(() => t.store, { source: { publisher: 'Test Daily' } })
+const { append, fact, ids } = log
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
-const ids: Record<string, string> = {}
-
-const source = { publisher: 'Test Daily' }
-const fact = (name: string, event: Omit<EventInput, 'source'>): EventInput => {
-  const id = crypto.randomUUID()
-  ids[name] = id
-  return { id, source, ...event }
-}
-
-async function append(events: EventInput[]): Promise<void> {
-  const stored = (await t.store.append(events)).events
-  head = stored.at(-1)?.position ?? head
-}
 
 beforeAll(async () => {
   t = await startTestApp({ worker: true })
@@ -97,9 +85,7 @@ beforeAll(async () => {
       data: { to: 'ch-base', kind: 'built-on' },
     }),
   ])
-  await sleep(20)
-  beforeCorrections = new Date().toISOString()
-  await sleep(20)
+  beforeCorrections = await pauseAndNoteTime()
   await append([
     fact('restated', {
       type: 'metric.reported',
@@ -149,7 +135,7 @@ async function changesReport(query: string, format = 'json') {
 }
 
 async function diff(query: string, format = 'json') {
-  const res = await t.inject(`/v1/diff?${query}&consistentWith=${head}&format=${format}`)
+  const res = await t.inject(`/v1/diff?${query}&consistentWith=${log.head}&format=${format}`)
   expect(res.statusCode, res.body).toBe(200)
   return res
 }
@@ -241,7 +227,7 @@ describe('GET /v1/reports/changes', () => {
       report: 'changes',
       fromAsOf: '2024-04-30T23:59:59.999Z',
       toAsOf: '2024-06-30T23:59:59.999Z',
-      position: head,
+      position: log.head,
       scope: {},
     })
   })
