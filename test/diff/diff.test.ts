@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { Change } from '../../src/diff/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { batches, pauseAndNoteTime } from '../support/batches.js'
@@ -311,13 +312,73 @@ describe('GET /v1/diff at the ends of its spans', () => {
   /** The earlier and the later asOf of the valid-time tests: instants, as are the facts' dates. */
   const earlier = '2025-03-01T00:00:00.000Z'
   const later = '2025-03-10T09:30:00.000Z'
-  /** When the facts of the knowledge tests take effect: before the asOf they are compared at. */
-  const learnedFrom = '2025-06-01T08:00:00.000Z'
-  const knownAsOf = 'fromAsOf=2025&toAsOf=2025'
   /** Before the facts of the knowledge tests were recorded, and exactly when they were. */
   let beforeRecorded = ''
   let recordedAt = ''
   let recordedAts: string[] = []
+
+  /** A relation, a funding round and an alliance member, all taking effect at `occurredAt`. */
+  interface Three {
+    readonly name: string
+    readonly occurredAt: string
+    readonly kind: string
+    readonly round: string
+    readonly member: string
+  }
+  const atLater: Three = {
+    name: 'atLater',
+    occurredAt: later,
+    kind: 'invests-in',
+    round: 'B',
+    member: 'dt-edge',
+  }
+  const learned: Three = {
+    name: 'learned',
+    occurredAt: '2025-06-01T08:00:00.000Z',
+    kind: 'supplies',
+    round: 'C',
+    member: 'dt-edge-bot',
+  }
+  const factsOf = (three: Three): EventInput[] => [
+    fact(`${three.name}Relation`, {
+      type: 'relation.established',
+      subject: 'dt-edge',
+      occurredAt: three.occurredAt,
+      data: { to: 'dt-edge-ai', kind: three.kind },
+    }),
+    fact(`${three.name}Round`, {
+      type: 'funding.round_closed',
+      subject: 'dt-edge',
+      occurredAt: three.occurredAt,
+      data: { round: three.round, amount: { value: '50000000', currency: 'CNY' }, investors: ['dt-edge-ai'] },
+    }),
+    fact(`${three.name}Joined`, {
+      type: 'alliance.member_joined',
+      subject: 'dt-edge-alliance',
+      occurredAt: three.occurredAt,
+      data: { member: three.member },
+    }),
+  ]
+
+  /** The diff's changes are exactly the three, each added (or removed) whole, by `cause`. */
+  function expectThree(changes: readonly Change[], three: Three, change: 'added' | 'removed', cause: string) {
+    const round = ids[`${three.name}Round`]
+    expect(summary(changes)).toEqual([
+      ['alliance-member', `dt-edge-alliance ${three.member}`, change, cause],
+      ['funding-round', `dt-edge ${round}`, change, cause],
+      ['relation', `dt-edge dt-edge-ai ${three.kind}`, change, cause],
+    ])
+    const rows = [
+      { alliance: 'dt-edge-alliance', member: three.member, since: three.occurredAt },
+      { company: 'dt-edge', round: three.round, eventId: round },
+      { from: 'dt-edge', to: 'dt-edge-ai', kind: three.kind },
+    ]
+    const beforeAfter = rows.map((row) => (change === 'added' ? [null, row] : [row, null]))
+    expect(changes.map((c) => [c.before, c.after])).toMatchObject(beforeAfter)
+    expect(changes.map((c) => c.eventIds)).toEqual(
+      ['Joined', 'Round', 'Relation'].map((made) => [ids[`${three.name}${made}`]]),
+    )
+  }
 
   beforeAll(async () => {
     await append([
@@ -337,125 +398,40 @@ describe('GET /v1/diff at the ends of its spans', () => {
         occurredAt: earlier,
         data: { to: 'dt-edge-ai', kind: 'partner-of' },
       }),
-      fact('atLaterRelation', {
-        type: 'relation.established',
-        subject: 'dt-edge',
-        occurredAt: later,
-        data: { to: 'dt-edge-ai', kind: 'invests-in' },
-      }),
-      fact('atLaterRound', {
-        type: 'funding.round_closed',
-        subject: 'dt-edge',
-        occurredAt: later,
-        data: { round: 'B', amount: { value: '50000000', currency: 'CNY' }, investors: ['dt-edge-ai'] },
-      }),
-      fact('atLaterJoined', {
-        type: 'alliance.member_joined',
-        subject: 'dt-edge-alliance',
-        occurredAt: later,
-        data: { member: 'dt-edge' },
-      }),
+      ...factsOf(atLater),
     ])
     beforeRecorded = await pauseAndNoteTime()
-    const stored = await append([
-      fact('learnedRelation', {
-        type: 'relation.established',
-        subject: 'dt-edge',
-        occurredAt: learnedFrom,
-        data: { to: 'dt-edge-ai', kind: 'supplies' },
-      }),
-      fact('learnedRound', {
-        type: 'funding.round_closed',
-        subject: 'dt-edge',
-        occurredAt: learnedFrom,
-        data: { round: 'C', amount: { value: '80000000', currency: 'CNY' }, investors: ['dt-edge-ai'] },
-      }),
-      fact('learnedJoined', {
-        type: 'alliance.member_joined',
-        subject: 'dt-edge-alliance',
-        occurredAt: learnedFrom,
-        data: { member: 'dt-edge-bot' },
-      }),
-    ])
-    recordedAts = stored.map((e) => e.recordedAt)
+    recordedAts = (await append(factsOf(learned))).map((e) => e.recordedAt)
     recordedAt = recordedAts[0] ?? ''
   })
 
   it('takes in a relation, a round and a member that take effect exactly at the later asOf', async () => {
     const answer = await diff(`fromAsOf=${earlier}&toAsOf=${later}`)
     expect(answer.to.asOf).toBe(later)
-    expect(summary(answer.changes)).toEqual([
-      ['alliance-member', 'dt-edge-alliance dt-edge', 'added', 'valid-time'],
-      ['funding-round', `dt-edge ${ids.atLaterRound}`, 'added', 'valid-time'],
-      ['relation', 'dt-edge dt-edge-ai invests-in', 'added', 'valid-time'],
-    ])
-    const [member, round, relation] = answer.changes
-    expect(member?.before).toBeNull()
-    expect(member?.after).toMatchObject({ alliance: 'dt-edge-alliance', member: 'dt-edge', since: later })
-    expect(member?.eventIds).toEqual([ids.atLaterJoined])
-    expect(round?.before).toBeNull()
-    expect(round?.after).toMatchObject({ company: 'dt-edge', round: 'B', eventId: ids.atLaterRound })
-    expect(relation?.before).toBeNull()
-    expect(relation?.after).toMatchObject({ from: 'dt-edge', to: 'dt-edge-ai', kind: 'invests-in' })
-    expect(relation?.eventIds).toEqual([ids.atLaterRelation])
+    expectThree(answer.changes, atLater, 'added', 'valid-time')
   })
 
   it('takes them in as removed when A is the later asOf', async () => {
     const answer = await diff(`fromAsOf=${later}&toAsOf=${earlier}`)
     expect(answer.from.asOf).toBe(later)
-    expect(summary(answer.changes)).toEqual([
-      ['alliance-member', 'dt-edge-alliance dt-edge', 'removed', 'valid-time'],
-      ['funding-round', `dt-edge ${ids.atLaterRound}`, 'removed', 'valid-time'],
-      ['relation', 'dt-edge dt-edge-ai invests-in', 'removed', 'valid-time'],
-    ])
-    const [member, round, relation] = answer.changes
-    expect(member?.before).toMatchObject({ alliance: 'dt-edge-alliance', member: 'dt-edge', since: later })
-    expect(member?.after).toBeNull()
-    expect(round?.before).toMatchObject({ company: 'dt-edge', round: 'B', eventId: ids.atLaterRound })
-    expect(round?.after).toBeNull()
-    expect(relation?.before).toMatchObject({ from: 'dt-edge', to: 'dt-edge-ai', kind: 'invests-in' })
-    expect(relation?.after).toBeNull()
+    expectThree(answer.changes, atLater, 'removed', 'valid-time')
   })
 
   it('takes in a relation, a round and a member recorded exactly at the later knownAt', async () => {
     // One batch, one recordedAt: the later knownAt is exactly when all three were recorded.
     expect(recordedAts).toEqual([recordedAt, recordedAt, recordedAt])
-    const answer = await diff(`${knownAsOf}&fromKnownAt=${beforeRecorded}&toKnownAt=${recordedAt}`)
+    const answer = await diff(
+      `fromAsOf=2025&toAsOf=2025&fromKnownAt=${beforeRecorded}&toKnownAt=${recordedAt}`,
+    )
     expect(answer.to.knownAt).toBe(recordedAt)
-    expect(summary(answer.changes)).toEqual([
-      ['alliance-member', 'dt-edge-alliance dt-edge-bot', 'added', 'knowledge'],
-      ['funding-round', `dt-edge ${ids.learnedRound}`, 'added', 'knowledge'],
-      ['relation', 'dt-edge dt-edge-ai supplies', 'added', 'knowledge'],
-    ])
-    const [member, round, relation] = answer.changes
-    expect(member?.before).toBeNull()
-    expect(member?.after).toMatchObject({
-      alliance: 'dt-edge-alliance',
-      member: 'dt-edge-bot',
-      since: learnedFrom,
-    })
-    expect(member?.eventIds).toEqual([ids.learnedJoined])
-    expect(round?.before).toBeNull()
-    expect(round?.after).toMatchObject({ company: 'dt-edge', round: 'C', eventId: ids.learnedRound })
-    expect(relation?.before).toBeNull()
-    expect(relation?.after).toMatchObject({ from: 'dt-edge', to: 'dt-edge-ai', kind: 'supplies' })
-    expect(relation?.eventIds).toEqual([ids.learnedRelation])
+    expectThree(answer.changes, learned, 'added', 'knowledge')
   })
 
   it('takes them in as removed when A is the later knownAt', async () => {
-    const answer = await diff(`${knownAsOf}&fromKnownAt=${recordedAt}&toKnownAt=${beforeRecorded}`)
+    const answer = await diff(
+      `fromAsOf=2025&toAsOf=2025&fromKnownAt=${recordedAt}&toKnownAt=${beforeRecorded}`,
+    )
     expect(answer.from.knownAt).toBe(recordedAt)
-    expect(summary(answer.changes)).toEqual([
-      ['alliance-member', 'dt-edge-alliance dt-edge-bot', 'removed', 'knowledge'],
-      ['funding-round', `dt-edge ${ids.learnedRound}`, 'removed', 'knowledge'],
-      ['relation', 'dt-edge dt-edge-ai supplies', 'removed', 'knowledge'],
-    ])
-    const [member, round, relation] = answer.changes
-    expect(member?.before).toMatchObject({ member: 'dt-edge-bot', since: learnedFrom })
-    expect(member?.after).toBeNull()
-    expect(round?.before).toMatchObject({ company: 'dt-edge', round: 'C', eventId: ids.learnedRound })
-    expect(round?.after).toBeNull()
-    expect(relation?.before).toMatchObject({ from: 'dt-edge', to: 'dt-edge-ai', kind: 'supplies' })
-    expect(relation?.after).toBeNull()
+    expectThree(answer.changes, learned, 'removed', 'knowledge')
   })
 })
