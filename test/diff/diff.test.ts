@@ -2,108 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { Change } from '../../src/diff/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { batches, pauseAndNoteTime } from '../support/batches.js'
 import { registration } from '../support/events.js'
+import { pauseAndNoteTime, smallMarket } from '../support/small-market.js'
 
 /**
- * GET /v1/diff on a small market like the example one: a price cut between April and June
- * (valid time), and in a later batch a restated figure, a late-recorded price and a retracted
- * relation (knowledge).
+ * GET /v1/diff on a small market like the example one (smallMarket, test/support/small-market.ts):
+ * a price cut between April and June (valid time), and in a later batch a restated figure, a
+ * late-recorded price and a retracted relation (knowledge).
  */
 let t: TestApp
-const log = batches(() => t.store, { source: { publisher: 'Test Daily' } })
-const { append, fact, ids } = log
+const market = smallMarket('dt', () => t.store, { source: { publisher: 'Test Daily' } })
+const { append, fact, ids, retraction } = market
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
 
 beforeAll(async () => {
   t = await startTestApp({ worker: true })
-  await append([
-    registration('dt-cloud', 'DT Cloud'),
-    registration('dt-ai', 'DT AI'),
-    registration('dt-bot', 'DT Bot'),
-    registration('dt-base', 'DT Base', { data: { kind: 'product', name: 'DT Base' } }),
-    fact('launch', {
-      type: 'product.launched',
-      subject: 'dt-long',
-      occurredAt: '2024-01',
-      data: { company: 'dt-cloud', name: 'DT-Long', category: 'llm' },
-    }),
-    fact('priceMarch', {
-      type: 'price.changed',
-      subject: 'dt-long',
-      occurredAt: '2024-03',
-      data: { component: 'input', amount: '0.02', currency: 'CNY', unit: '1K tokens' },
-    }),
-    fact('priceCut', {
-      type: 'price.changed',
-      subject: 'dt-long',
-      occurredAt: '2024-05-21',
-      data: {
-        component: 'input',
-        amount: '0.0005',
-        currency: 'CNY',
-        unit: '1K tokens',
-        previousAmount: '0.02',
-      },
-    }),
-    fact('round', {
-      type: 'funding.round_closed',
-      subject: 'dt-cloud',
-      occurredAt: '2024-02',
-      data: {
-        round: 'A',
-        amount: { value: '100000000', currency: 'CNY' },
-        valuation: { value: '1000000000', currency: 'CNY', qualifier: 'about' },
-        investors: ['dt-ai'],
-      },
-    }),
-    fact('formed', {
-      type: 'alliance.formed',
-      subject: 'dt-alliance',
-      occurredAt: '2024-01',
-      data: { name: 'DT Alliance', conveners: ['dt-cloud'], members: ['dt-cloud', 'dt-ai'] },
-    }),
-    fact('joined', {
-      type: 'alliance.member_joined',
-      subject: 'dt-alliance',
-      occurredAt: '2024-05',
-      data: { member: 'dt-bot' },
-    }),
-    fact('customers', {
-      type: 'metric.reported',
-      subject: 'dt-cloud',
-      occurredAt: '2024-03',
-      data: { metric: 'enterprise-customers', value: '100', forPeriod: '2024' },
-    }),
-    fact('builtOn', {
-      type: 'relation.established',
-      subject: 'dt-long',
-      occurredAt: '2024-02',
-      data: { to: 'dt-base', kind: 'built-on' },
-    }),
-  ])
-  beforeCorrections = await pauseAndNoteTime()
-  await append([
-    fact('restated', {
-      type: 'metric.reported',
-      subject: 'dt-cloud',
-      occurredAt: '2024-04',
-      data: { metric: 'enterprise-customers', value: '120', forPeriod: '2024' },
-    }),
-    fact('latePrice', {
-      type: 'price.changed',
-      subject: 'dt-long',
-      occurredAt: '2024-02',
-      data: { component: 'output', amount: '0.002', currency: 'CNY', unit: '1K tokens' },
-    }),
-    fact('retraction', {
-      type: 'event.retracted',
-      subject: 'dt-long',
-      occurredAt: '2024-06',
-      data: { eventId: ids.builtOn as string, reason: 'the source said integrates, not built on' },
-    }),
-  ])
+  beforeCorrections = await market.appendWithCorrections('2024-02')
 }, 60_000)
 afterAll(() => t.close())
 
@@ -115,7 +30,7 @@ interface DiffAnswer {
 }
 
 async function diff(query: string): Promise<DiffAnswer> {
-  const res = await t.inject(`/v1/diff?${query}&consistentWith=${log.head}`)
+  const res = await t.inject(`/v1/diff?${query}&consistentWith=${market.head}`)
   expect(res.statusCode, res.body).toBe(200)
   return res.json()
 }
@@ -217,7 +132,7 @@ describe('GET /v1/diff', () => {
 
   it('answers CSV: one line per change, the key as name=value pairs, rows as JSON', async () => {
     const res = await t.inject(
-      `/v1/diff?fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}&product=dt-long&format=csv&consistentWith=${log.head}`,
+      `/v1/diff?fromAsOf=2024-04&toAsOf=2024-06&fromKnownAt=${beforeCorrections}&product=dt-long&format=csv&consistentWith=${market.head}`,
     )
     expect(res.statusCode, res.body).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/csv/)
@@ -267,11 +182,10 @@ describe('GET /v1/diff', () => {
     ])
     const beforeRetraction = await pauseAndNoteTime()
     await append([
-      fact('formationRetracted', {
-        type: 'event.retracted',
+      retraction('formationRetracted', {
+        of: 'lateFormed',
         subject: 'dt-late',
-        occurredAt: '2024-06',
-        data: { eventId: ids.lateFormed as string, reason: 'no such alliance was formed' },
+        reason: 'no such alliance was formed',
       }),
     ])
     const retractedBetween = await diff(

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryAnswerBody, HistoryChange } from '../../src/history/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { batches, pauseAndNoteTime } from '../support/batches.js'
-import { registration } from '../support/events.js'
+import { pauseAndNoteTime, smallMarket } from '../support/small-market.js'
 
 /**
  * GET /v1/subjects/:subject/history on a small market like the article's: a product whose input
@@ -10,8 +9,8 @@ import { registration } from '../support/events.js'
  * restated by a retraction and a corrected round, a relation taken back, and an alliance joined.
  */
 let t: TestApp
-const log = batches(() => t.store)
-const { append, fact, ids } = log
+const market = smallMarket('hs', () => t.store)
+const { append, fact, ids, retraction } = market
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
 const daily = (publishedAt: string) => ({
@@ -24,72 +23,32 @@ const daily = (publishedAt: string) => ({
 beforeAll(async () => {
   t = await startTestApp({ worker: true })
   await append([
-    registration('hs-cloud', 'HS Cloud'),
-    registration('hs-ai', 'HS AI'),
-    registration('hs-base', 'HS Base'),
-    fact('launch', {
-      type: 'product.launched',
-      subject: 'hs-long',
-      occurredAt: '2024-01',
-      data: { company: 'hs-cloud', name: 'HS-Long', category: 'llm' },
-    }),
-    fact('priceMarch', {
-      type: 'price.changed',
-      subject: 'hs-long',
-      occurredAt: '2024-03',
-      data: { component: 'input', amount: '0.02', currency: 'CNY', unit: '1K tokens' },
-    }),
-    fact('priceCut', {
-      type: 'price.changed',
-      subject: 'hs-long',
-      occurredAt: '2024-05-21',
-      data: {
-        component: 'input',
-        amount: '0.0005',
-        currency: 'CNY',
-        unit: '1K tokens',
-        previousAmount: '0.02',
-      },
-      source: daily('2024-06'),
-    }),
+    ...market.registered('Cloud', 'AI', 'Base'),
+    market.launch(),
+    market.priceMarch(),
+    market.priceCut({ source: daily('2024-06') }),
     fact('plannedOutput', {
       type: 'price.changed',
       subject: 'hs-long',
       occurredAt: '2024-07',
       data: { component: 'output', amount: '0.001', currency: 'CNY', unit: '1K tokens', status: 'planned' },
     }),
-    fact('builtOn', {
-      type: 'relation.established',
-      subject: 'hs-long',
-      occurredAt: '2024-02',
-      data: { to: 'hs-base', kind: 'built-on' },
-    }),
+    market.builtOn(),
     fact('roundA', {
       type: 'funding.round_closed',
       subject: 'hs-cloud',
       occurredAt: '2024-02',
       data: { round: 'A', amount: { value: '100000000', currency: 'CNY' }, investors: ['hs-ai'] },
     }),
-    fact('formed', {
-      type: 'alliance.formed',
-      subject: 'hs-alliance',
-      occurredAt: '2024-01',
-      data: { name: 'HS Alliance', conveners: ['hs-cloud'], members: ['hs-cloud'] },
-    }),
-    fact('joined', {
-      type: 'alliance.member_joined',
-      subject: 'hs-alliance',
-      occurredAt: '2024-05',
-      data: { member: 'hs-ai' },
-    }),
+    market.formed('cloud'),
+    market.joined('ai'),
   ])
   beforeCorrections = await pauseAndNoteTime()
   await append([
-    fact('roundRetracted', {
-      type: 'event.retracted',
+    retraction('roundRetracted', {
+      of: 'roundA',
       subject: 'hs-cloud',
-      occurredAt: '2024-06',
-      data: { eventId: ids.roundA as string, reason: 'the round raised 150 million, not 100' },
+      reason: 'the round raised 150 million, not 100',
     }),
     fact('roundRestated', {
       type: 'funding.round_closed',
@@ -97,18 +56,13 @@ beforeAll(async () => {
       occurredAt: '2024-02',
       data: { round: 'A', amount: { value: '150000000', currency: 'CNY' }, investors: ['hs-ai'] },
     }),
-    fact('relationRetracted', {
-      type: 'event.retracted',
-      subject: 'hs-long',
-      occurredAt: '2024-06',
-      data: { eventId: ids.builtOn as string, reason: 'it integrates HS Base, it is not built on it' },
-    }),
+    market.builtOnRetracted('relationRetracted', 'it integrates HS Base, it is not built on it'),
   ])
 }, 60_000)
 afterAll(() => t.close())
 
 async function history(subject: string, query = ''): Promise<HistoryAnswerBody> {
-  const res = await t.inject(`/v1/subjects/${subject}/history?consistentWith=${log.head}${query}`)
+  const res = await t.inject(`/v1/subjects/${subject}/history?consistentWith=${market.head}${query}`)
   expect(res.statusCode, res.body).toBe(200)
   return res.json()
 }
@@ -131,7 +85,7 @@ describe('GET /v1/subjects/:subject/history', () => {
     expect(cut?.after).toMatchObject({ amount: '0.0005', effectiveFrom: '2024-05-21T00:00:00.000Z' })
     expect(cut).toMatchObject({ precision: 'day', retracted: null, planned: false, source: daily('2024-06') })
     expect(march?.source).toBeNull()
-    const asOf = await t.inject(`/v1/prices?product=hs-long&asOf=2024-05-21&consistentWith=${log.head}`)
+    const asOf = await t.inject(`/v1/prices?product=hs-long&asOf=2024-05-21&consistentWith=${market.head}`)
     expect(asOf.json().prices).toEqual([cut?.after])
   })
 
@@ -154,7 +108,7 @@ describe('GET /v1/subjects/:subject/history', () => {
       before: null,
       after: { product: 'hs-long', component: 'output', amount: '0.001', eventId: ids.plannedOutput },
     })
-    const prices = await t.inject(`/v1/prices?product=hs-long&consistentWith=${log.head}`)
+    const prices = await t.inject(`/v1/prices?product=hs-long&consistentWith=${market.head}`)
     expect(prices.json().prices.map((p: { component: string }) => p.component)).toEqual(['input'])
   })
 

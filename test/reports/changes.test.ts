@@ -4,116 +4,26 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change } from '../../src/diff/schemas.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { batches, pauseAndNoteTime } from '../support/batches.js'
-import { registration } from '../support/events.js'
+import { smallMarket } from '../support/small-market.js'
 
 /**
- * The changes report (GET /v1/diff by replay) on a small market: a price cut between April and
- * June (valid time), and in a later batch a restated figure, a late-recorded price and a
- * retracted relation (knowledge), that retraction retracted in turn. Each answer is held to the diff's for the same parameters.
+ * The changes report (GET /v1/diff by replay) on the diff's small market (smallMarket): a price
+ * cut between April and June (valid time), and in a later batch a restated figure, a
+ * late-recorded price and a retracted relation (knowledge), that retraction retracted in turn.
+ * Each answer is held to the diff's for the same parameters.
  */
 let t: TestApp
-const log = batches(() => t.store, { source: { publisher: 'Test Daily' } })
-const { append, fact, ids } = log
+const market = smallMarket('ch', () => t.store, { source: { publisher: 'Test Daily' } })
+const { append, ids, retraction } = market
 /** Between the two batches: what was known before the corrections. */
 let beforeCorrections = ''
 
 beforeAll(async () => {
   t = await startTestApp({ worker: true })
-  await append([
-    registration('ch-cloud', 'CH Cloud'),
-    registration('ch-ai', 'CH AI'),
-    registration('ch-bot', 'CH Bot'),
-    registration('ch-base', 'CH Base', { data: { kind: 'product', name: 'CH Base' } }),
-    fact('launch', {
-      type: 'product.launched',
-      subject: 'ch-long',
-      occurredAt: '2024-01',
-      data: { company: 'ch-cloud', name: 'CH-Long', category: 'llm' },
-    }),
-    fact('priceMarch', {
-      type: 'price.changed',
-      subject: 'ch-long',
-      occurredAt: '2024-03',
-      data: { component: 'input', amount: '0.02', currency: 'CNY', unit: '1K tokens' },
-    }),
-    fact('priceCut', {
-      type: 'price.changed',
-      subject: 'ch-long',
-      occurredAt: '2024-05-21',
-      data: {
-        component: 'input',
-        amount: '0.0005',
-        currency: 'CNY',
-        unit: '1K tokens',
-        previousAmount: '0.02',
-      },
-    }),
-    fact('round', {
-      type: 'funding.round_closed',
-      subject: 'ch-cloud',
-      occurredAt: '2024-05',
-      data: {
-        round: 'A',
-        amount: { value: '100000000', currency: 'CNY' },
-        valuation: { value: '1000000000', currency: 'CNY', qualifier: 'about' },
-        investors: ['ch-ai'],
-      },
-    }),
-    fact('formed', {
-      type: 'alliance.formed',
-      subject: 'ch-alliance',
-      occurredAt: '2024-01',
-      data: { name: 'CH Alliance', conveners: ['ch-cloud'], members: ['ch-cloud', 'ch-ai'] },
-    }),
-    fact('joined', {
-      type: 'alliance.member_joined',
-      subject: 'ch-alliance',
-      occurredAt: '2024-05',
-      data: { member: 'ch-bot' },
-    }),
-    fact('customers', {
-      type: 'metric.reported',
-      subject: 'ch-cloud',
-      occurredAt: '2024-03',
-      data: { metric: 'enterprise-customers', value: '100', forPeriod: '2024' },
-    }),
-    fact('builtOn', {
-      type: 'relation.established',
-      subject: 'ch-long',
-      occurredAt: '2024-02',
-      data: { to: 'ch-base', kind: 'built-on' },
-    }),
-  ])
-  beforeCorrections = await pauseAndNoteTime()
-  await append([
-    fact('restated', {
-      type: 'metric.reported',
-      subject: 'ch-cloud',
-      occurredAt: '2024-04',
-      data: { metric: 'enterprise-customers', value: '120', forPeriod: '2024' },
-    }),
-    fact('latePrice', {
-      type: 'price.changed',
-      subject: 'ch-long',
-      occurredAt: '2024-02',
-      data: { component: 'output', amount: '0.002', currency: 'CNY', unit: '1K tokens' },
-    }),
-    fact('retraction', {
-      type: 'event.retracted',
-      subject: 'ch-long',
-      occurredAt: '2024-06',
-      data: { eventId: ids.builtOn as string, reason: 'the source said integrates, not built on' },
-    }),
-  ])
+  beforeCorrections = await market.appendWithCorrections('2024-05')
   // Retracting a retraction takes back nothing: the relation stays retracted, by the first one.
   await append([
-    fact('retractionRetracted', {
-      type: 'event.retracted',
-      subject: 'ch-long',
-      occurredAt: '2024-06',
-      data: { eventId: ids.retraction as string, reason: 'filed twice' },
-    }),
+    retraction('retractionRetracted', { of: 'retraction', subject: 'ch-long', reason: 'filed twice' }),
   ])
 }, 60_000)
 afterAll(() => t.close())
@@ -135,7 +45,7 @@ async function changesReport(query: string, format = 'json') {
 }
 
 async function diff(query: string, format = 'json') {
-  const res = await t.inject(`/v1/diff?${query}&consistentWith=${log.head}&format=${format}`)
+  const res = await t.inject(`/v1/diff?${query}&consistentWith=${market.head}&format=${format}`)
   expect(res.statusCode, res.body).toBe(200)
   return res
 }
@@ -227,7 +137,7 @@ describe('GET /v1/reports/changes', () => {
       report: 'changes',
       fromAsOf: '2024-04-30T23:59:59.999Z',
       toAsOf: '2024-06-30T23:59:59.999Z',
-      position: log.head,
+      position: market.head,
       scope: {},
     })
   })
