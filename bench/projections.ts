@@ -3,6 +3,7 @@ import autocannon from 'autocannon'
 import { sql } from 'kysely'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
+import { keepHistories, newKeepState } from '../src/history/kept.js'
 import { ensureProjections } from '../src/projector/generations.js'
 import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
@@ -136,8 +137,12 @@ export interface HttpFigures {
   /** `GET /v1/diff` of the whole market between two month ends. */
   readonly wholeMarketDiff: Load
   readonly series: SeriesFigures
-  /** `GET /v1/subjects/:subject/history` of a company and of a product. */
+  /** `GET /v1/subjects/:subject/history` of a company and of a product, kept by the workers ahead. */
   readonly history: HistoryFigures
+  /** The same, before the workers kept them: each computed at the request. */
+  readonly historyComputed: HistoryFigures
+  /** How long one worker's keeper took to make every subject's history, after the catch-up. */
+  readonly historyKeepingSeconds: number
   readonly asOfRatioToTrivial: number
   readonly appendHttpRatioToTrivial: number
 }
@@ -202,6 +207,10 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const monthEnds = ['2020-05', '2020-06', '2021-02', '2021-03', '2022-08', '2022-09', '2023-12', '2024-01']
   // The series first: a slow diff still being answered would wait in their way.
   const series = await measureSeries(base, duration)
+  const historyComputed = await measureHistory(base, duration, 300, slowAnswers)
+  const historyKeepingSeconds = await keepEveryHistory(db, store)
+  const kept = await fetch(`${base}/v1/subjects/company-0/history`)
+  if (kept.headers.get('x-history-answer') !== 'kept') throw new Error('the histories were not kept')
   const history = await measureHistory(base, duration, 300, slowAnswers)
   // Seconds per answer at 1M: a fixed number of requests, each waited for, rather than a duration
   // that would end before the first answer.
@@ -221,9 +230,27 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     wholeMarketDiff,
     series,
     history,
+    historyComputed,
+    historyKeepingSeconds,
     asOfRatioToTrivial: ratio(pricesOneProduct.rps, trivialRoute.rps),
     appendHttpRatioToTrivial: ratio(appendOverHttp.rps, trivialRoute.rps),
   }
+}
+
+/** One turn of the history keeper, as a worker makes it once the read models have applied the log. */
+async function keepEveryHistory(db: BenchDatabase, store: EventStore): Promise<number> {
+  const started = performance.now()
+  await keepHistories(
+    {
+      db: db.handle.db,
+      comparables: projections.flatMap((p) => p.comparables ?? []),
+      marketTz: 'UTC',
+      stopping: () => false,
+    },
+    newKeepState(),
+    await store.headPosition(),
+  )
+  return Math.round((performance.now() - started) / 100) / 10
 }
 
 function percentile(values: readonly number[], p: number): number {

@@ -342,6 +342,27 @@ function logRows({ log, projection, http, replay }: LogFigures) {
           ),
           row(`${at} GET /v1/subjects/:subject/history (a product)`, load(http.history.product), '', '', ''),
           row(
+            `${at} GET /v1/subjects/:subject/history (a company, computed at the request)`,
+            load(http.historyComputed.company),
+            '',
+            '',
+            '',
+          ),
+          row(
+            `${at} GET /v1/subjects/:subject/history (a product, computed at the request)`,
+            load(http.historyComputed.product),
+            '',
+            '',
+            '',
+          ),
+          row(
+            `${at} keeping every subject's history (one turn of one worker)`,
+            `${http.historyKeepingSeconds} s`,
+            '',
+            '',
+            '',
+          ),
+          row(
             `${at} GET /v1/diff (whole market, two month ends)`,
             load(http.wholeMarketDiff),
             '',

@@ -2,6 +2,7 @@ import type PgBoss from 'pg-boss'
 import type { Catalogue } from './catalogue/catalogue.js'
 import type { WebhookConfig } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
+import { startHistoryKeeper } from './history/keeper.js'
 import { ensureProjections } from './projector/generations.js'
 import type { Projection } from './projector/projection.js'
 import { type Projector, type ProjectorLog, startProjector } from './projector/projector.js'
@@ -34,8 +35,8 @@ export interface Worker {
 }
 
 /**
- * The background role: keeps the projections caught up, runs rebuild jobs, turns new facts into
- * webhook deliveries and sends them. Any number may run.
+ * The background role: keeps the projections caught up, runs rebuild jobs, keeps subjects'
+ * histories, turns new facts into webhook deliveries and sends them. Any number may run.
  */
 export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
   const { db } = deps.database
@@ -50,6 +51,18 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
   })
   await workRebuilds(deps.boss, { db, store, projections: deps.projections, log: deps.log })
+  // Histories read names from the entities read model: without it (or any comparable) none is kept.
+  const comparables = deps.projections.flatMap((p) => p.comparables ?? [])
+  const keeper =
+    comparables.length > 0 && deps.projections.some((p) => p.name === 'entities')
+      ? startHistoryKeeper({
+          db,
+          databaseUrl: deps.databaseUrl,
+          comparables,
+          marketTz: deps.marketTz,
+          log: deps.log,
+        })
+      : undefined
   const webhookParts = { db, store, boss: deps.boss, databaseUrl: deps.databaseUrl, log: deps.log }
   const dispatcher = startDispatcher({ ...webhookParts, catalogue: deps.catalogue })
   const deliveries = startDeliveryWorker({ ...webhookParts, config: deps.webhooks })
@@ -67,6 +80,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
       await dispatcher.stop()
       await deliveries.stop()
       await deps.boss.offWork(REPORT_QUEUE)
+      await keeper?.stop()
       await projector.stop()
     },
   }

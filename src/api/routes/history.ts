@@ -4,6 +4,7 @@ import type { Database } from '../../db/schema.js'
 import { type Comparable, diffModels } from '../../diff/model.js'
 import { NotFound } from '../../errors.js'
 import { subjectHistory } from '../../history/history.js'
+import { keptHistory } from '../../history/kept.js'
 import { HistoryAnswer, HistoryParams, HistoryQuery } from '../../history/schemas.js'
 import type { Projection } from '../../projector/projection.js'
 import { endOfDate, startOfDate } from '../../queries/market-dates.js'
@@ -42,7 +43,11 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
           `Each change is a row of ${diffModels.join(', ')} (as GET /v1/diff shows it) that differs a millisecond ` +
           "before and at the effectiveFrom of one of the subject's events, as known at knownAt. A retracted fact " +
           'is shown with `retracted` and the rows as it claimed them; it changes no later `before`. A planned or ' +
-          'announced fact is shown with `planned: true` beside the row in effect, which it does not change.',
+          'announced fact is shown with `planned: true` beside the row in effect, which it does not change. ' +
+          "The workers keep every subject's history as known now, made ahead of the request: without reportedBy, " +
+          'from, to or consistentWith, and with a knownAt at or after every recording it counts, the kept history ' +
+          'is answered (header `x-history-answer: kept`) while nothing it was made from has changed since, and ' +
+          'it is the same answer as the one computed at the request (`x-history-answer: computed`).',
         params: HistoryParams,
         querystring: HistoryQuery,
         response: {
@@ -53,7 +58,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { subject } = request.params
       const { consistentWith, from, to, ...given } = request.query
       const at = instantsOf(given, marketTz)
@@ -63,6 +68,19 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
         throw new NotFound(`no events of subject '${subject}'`, [
           { path: '/subject', message: 'unknown subject' },
         ])
+      // As known now, with nothing asked beside: the history kept ahead, as long as it stands.
+      const plain = from === undefined && to === undefined && at.reportedBy === undefined
+      const kept =
+        plain && consistentWith === undefined
+          ? await keptHistory(db, subject, at.knownAt, readModels)
+          : undefined
+      reply.header('x-history-answer', kept === undefined ? 'computed' : 'kept')
+      if (kept !== undefined)
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(
+            `{"subject":${JSON.stringify(subject)},"knownAt":"${at.knownAt.toISOString()}","changes":${kept}}`,
+          )
       const changes = await subjectHistory(db, comparables, { subject, ...at, ...bounds, marketTz })
       return {
         subject,

@@ -8,6 +8,7 @@ import * as reportJobs from './006-report-jobs.js'
 import * as reportJobCallers from './007-report-job-callers.js'
 import * as groupAppend from './008-group-append.js'
 import * as retractionTarget from './009-retraction-target.js'
+import * as keptHistories from './010-kept-histories.js'
 
 /** Every schema change, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '007-report-job-callers': reportJobCallers,
   '008-group-append': groupAppend,
   '009-retraction-target': retractionTarget,
+  '010-kept-histories': keptHistories,
 }
 
 export const migrationProvider: MigrationProvider = {
