@@ -226,6 +226,7 @@ export async function buildApp({
   })
   await app.register(diffRoutes, {
     projections,
+    ...(answers ? { cache: answers.cache } : {}),
     db: reads,
     primary: database.db,
     marketTz: config.marketTz,

@@ -244,4 +244,49 @@ describe('answers served from the cache over HTTP', () => {
       }
     }
   })
+
+  it('keep a diff between two given asOf: its changes are written once, and a back-dated fact is in the next answer', async () => {
+    const cache = t.app.answerCache
+    if (!cache) throw new Error('the test app has an answer cache')
+    let writes = 0
+    const jsonOf = cache.jsonOf.bind(cache)
+    cache.jsonOf = (value, write) =>
+      jsonOf(value, () => {
+        writes++
+        return write()
+      })
+    const pinned =
+      '/v1/diff?fromAsOf=2024-04-30&toAsOf=2024-06-30&fromKnownAt=2030-01-01&toKnownAt=2030-01-01'
+    const latest = '/v1/diff?fromAsOf=2024-04-30&toAsOf=2024-06-30'
+    for (const url of [pinned, latest]) {
+      writes = 0
+      const answers = [await t.app.inject(url), await t.app.inject(url), await t.app.inject(url)]
+      const computed = await t.app.inject(`${url}&consistentWith=${head}`)
+      expect(writes, url).toBe(1)
+      expect(computed.json().changes.length, url).toBeGreaterThan(0)
+      for (const res of answers) {
+        expect(res.statusCode, res.body).toBe(200)
+        if (url === pinned) expect(res.body).toBe(computed.body)
+        else expect(res.json().changes, url).toEqual(computed.json().changes)
+      }
+    }
+    const { events } = await t.store.append([
+      {
+        type: 'price.changed',
+        subject: 'cache-probe-model',
+        occurredAt: '2024-05-15',
+        data: { component: 'input', amount: '0.42', currency: 'CNY', unit: '1K tokens' },
+      },
+    ])
+    const position = events[0]?.position as number
+    const names = projections.map((projection) => projection.name)
+    expect(await waitUntilApplied(t.database.handle.db, names, position, 30_000)).toBe(true)
+    await eventually(
+      'the back-dated price in the kept diff',
+      async () => (await t.app.inject(latest)).body.includes('cache-probe-model'),
+      5000,
+    )
+    const fresh = await t.app.inject(`${latest}&consistentWith=${position}`)
+    expect((await t.app.inject(latest)).json().changes).toEqual(fresh.json().changes)
+  })
 })

@@ -12,6 +12,8 @@ import type { Projection } from '../../projector/projection.js'
 import { Instant } from '../../queries/answer-fields.js'
 import { ConsistentWith, ReportedBy } from '../../queries/parameters.js'
 import { retractionsRecordedBetween } from '../../store/sql/retractions.js'
+import { answerBody } from '../answer-body.js'
+import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { diffPointsOf } from '../point-in-time.js'
 import { ProblemResponse } from '../schemas.js'
@@ -26,6 +28,8 @@ export interface DiffRoutesOptions {
   readonly primary?: Kysely<Database>
   readonly marketTz: string
   readonly consistencyWaitMs: number
+  /** Where answers are kept until a read model moves (as the read-model queries' are). */
+  readonly cache?: AnswerCache
 }
 
 const date = (description: string) => Type.Optional(Type.String({ ...MarketDateString, description }))
@@ -77,7 +81,7 @@ const DiffAnswer = Type.Object({
 /** `GET /v1/diff`: what differs between two points in time, on both axes, by read model and row. */
 export const diffRoutes: FastifyPluginAsync<DiffRoutesOptions> = async (fastify, options) => {
   const app = fastify as TypedApp
-  const { db, primary = db, marketTz, consistencyWaitMs } = options
+  const { db, primary = db, marketTz, consistencyWaitMs, cache } = options
   const comparables = comparablesOf(options.projections)
   const readModels = [...new Set(comparables.flatMap((c) => c.readModels))]
   app.get(
@@ -91,7 +95,8 @@ export const diffRoutes: FastifyPluginAsync<DiffRoutesOptions> = async (fastify,
         description:
           'Compares point A (fromAsOf, fromKnownAt) with point B (toAsOf, toKnownAt) for the whole market or one ' +
           `company, product or alliance, over ${diffModels.join(', ')}. A change is \`knowledge\` when its row as of ` +
-          'toAsOf differs between fromKnownAt and toKnownAt, else `valid-time`.',
+          'toAsOf differs between fromKnownAt and toKnownAt, else `valid-time`. With both asOf given, the answer is ' +
+          'kept until a read model moves, as an as-of answer is.',
         querystring: DiffQuery,
         response: {
           200: {
@@ -111,17 +116,43 @@ export const diffRoutes: FastifyPluginAsync<DiffRoutesOptions> = async (fastify,
       const scope = scopeOf(given)
       await awaitConsistency({ db, primary, waitMs: consistencyWaitMs }, readModels, consistentWith)
       const points = diffPointsOf(given, marketTz)
-      const changes = await diffBetween(db, comparables, { ...points, scope }, (after, upTo, reportedBy) =>
-        retractionsRecordedBetween(db, { after, upTo, reportedBy, marketTz }),
-      )
+      const compute = () =>
+        diffBetween(db, comparables, { ...points, scope }, (after, upTo, reportedBy) =>
+          retractionsRecordedBetween(db, { after, upTo, reportedBy, marketTz }),
+        )
+      // Kept where both asOf are given (a defaulted one is "now", which moves); a defaulted knownAt
+      // stands for the latest the read models know, and the cache is dropped whenever they move.
+      const key =
+        cache && given.toAsOf !== undefined && consistentWith === undefined
+          ? `getDiff:${JSON.stringify([
+              scope,
+              points.from.asOf.getTime(),
+              points.to.asOf.getTime(),
+              given.fromKnownAt === undefined ? 'latest' : points.from.knownAt.getTime(),
+              given.toKnownAt === undefined ? 'latest' : points.to.knownAt.getTime(),
+              points.reportedBy?.getTime() ?? null,
+            ])}`
+          : undefined
+      const changes = cache && key !== undefined ? await cache.get(key, compute) : await compute()
       if (format === 'csv')
         return reply.type('text/csv; charset=utf-8; header=present').send(changesCsv(changes))
-      return {
+      const answer = {
         from: instants(points.from),
         to: instants(points.to),
         ...(points.reportedBy ? { reportedBy: points.reportedBy.toISOString() } : {}),
         changes,
       }
+      if (!cache || key === undefined) return answer
+      // A kept answer's changes are written as JSON once, and only the two points around them again.
+      const body = answerBody(
+        DiffAnswer,
+        answer,
+        changes,
+        (part, write) => cache.jsonOf(part, write),
+        (value, schema) =>
+          reply.serializeInput(value as Record<string, unknown>, schema as Record<string, unknown>),
+      )
+      return body === undefined ? answer : reply.type('application/json; charset=utf-8').send(body)
     },
   )
 }
