@@ -134,8 +134,10 @@ export interface HttpFigures {
   readonly pricesOneProduct: Load
   /** The first page of `GET /v1/funding` (100 rounds). */
   readonly funding: Load
-  /** `GET /v1/diff` of the whole market between two month ends. */
+  /** `GET /v1/diff` of the whole market between two month ends (four, rotated; kept after their first). */
   readonly wholeMarketDiff: Load
+  /** The same diffs, each computed at the request (a knownAt of its own). */
+  readonly wholeMarketDiffComputed: Load
   readonly series: SeriesFigures
   /** `GET /v1/subjects/:subject/history` of a company and of a product, kept by the workers ahead. */
   readonly history: HistoryFigures
@@ -212,13 +214,30 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const kept = await fetch(`${base}/v1/subjects/company-0/history`)
   if (kept.headers.get('x-history-answer') !== 'kept') throw new Error('the histories were not kept')
   const history = await measureHistory(base, duration, 300, slowAnswers)
-  // Seconds per answer at 1M: a fixed number of requests, each waited for, rather than a duration
-  // that would end before the first answer.
-  const wholeMarketDiff = await load(
-    rotating(
-      monthEnds.flatMap((from, i) => (i % 2 ? [] : [`/v1/diff?fromAsOf=${from}&toAsOf=${monthEnds[i + 1]}`])),
-    ),
+  const pairs = monthEnds.flatMap((from, i) => (i % 2 ? [] : [[from, monthEnds[i + 1] as string] as const]))
+  // Computed at every request: each names a knownAt of its own (past the log's last recording, the
+  // same knowledge as now), so none is a kept answer. A fixed number of requests, each waited for,
+  // rather than a duration that would end before the first answer.
+  let m = 0
+  const wholeMarketDiffComputed = await load(
+    [
+      {
+        setupRequest: (req) => {
+          const [from, to] = pairs[m % pairs.length] as readonly [string, string]
+          const knownAt = encodeURIComponent(new Date(Date.UTC(2100, 0, 1) + m++).toISOString())
+          return {
+            ...req,
+            path: `/v1/diff?fromAsOf=${from}&toAsOf=${to}&fromKnownAt=${knownAt}&toKnownAt=${knownAt}`,
+          }
+        },
+      },
+    ],
     slowAnswers,
+  )
+  // As the as-of queries are measured: four diffs no request asked before, rotated, so that the load
+  // starts with their first computation (ten connections asking at once), and then their kept answers.
+  const wholeMarketDiff = await load(
+    rotating(pairs.map(([from, to]) => `/v1/diff?fromAsOf=${from}&toAsOf=${to}`)),
   )
   await app.close()
   return {
@@ -228,6 +247,7 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
     pricesOneProduct,
     funding,
     wholeMarketDiff,
+    wholeMarketDiffComputed,
     series,
     history,
     historyComputed,

@@ -196,8 +196,10 @@ const summary = {
         fullPriceListReqPerSec: largest.http.pricesAllProducts.rps,
         fundingP99Ms: largest.http.funding.p99,
         wholeMarketDiffP99Ms: largest.http.wholeMarketDiff.p99,
+        wholeMarketDiffComputedP99Ms: largest.http.wholeMarketDiffComputed.p99,
         seriesP99Ms: largest.http.series.p99,
         historyP99Ms: largest.http.history.company.p99,
+        historyComputedP99Ms: largest.http.historyComputed.company.p99,
       }
     : {}),
   ...(largest?.replay
@@ -368,6 +370,13 @@ function logRows({ log, projection, http, replay }: LogFigures) {
             '',
             '',
             'p99 < 250 ms',
+          ),
+          row(
+            `${at} GET /v1/diff (whole market, two month ends, computed at the request)`,
+            load(http.wholeMarketDiffComputed),
+            '',
+            '',
+            '',
           ),
           row(
             `${at} POST /v1/events (1 event)`,

@@ -10,56 +10,45 @@ import { subjectHistory } from './history.js'
  *
  * A history is made of (src/history/history.ts) the subject's facts, the first retraction of each
  * (whatever its subject), the rows of its models in the read models, which come from its own facts,
- * and names as the registrations give them. So what it was made from is fingerprinted as:
- * - the subject's facts: how many, and the last position;
- * - their retractions: how many, and the last position;
- * - the registrations as the entities read model holds them: how many, the last position, how many
- *   are retracted and when the last was learned;
+ * and names as the registrations give them. A kept history holds marks of what it was made from,
+ * each read through an index at the request:
+ * - the subject's last version (its events are numbered 1, 2, … as they are appended);
+ * - the last registration in the log (a new name may show in any history);
+ * - the last retraction in the log when it was made: a later one that retracts one of the
+ *   subject's events or a registration makes it stale;
  * - the live generation of each read model the comparables read (a rebuild may make other rows).
  *
- * A kept history is answered only where that fingerprint, taken again at the request, is the one
- * it was made under, and the request's knownAt is at or after every recording it counts (a
- * knownAt before one of them would not see it). Anything else is computed as before. Keeping
- * follows the read models: a fact appended but not yet applied changes the fingerprint at once
- * (its position), so the kept history is no longer answered; reads with `consistentWith`,
- * `reportedBy`, `from` or `to` are always computed.
+ * It is answered only where every mark still holds and the request's knownAt is at or after every
+ * recording it counts (a knownAt before one of them would not see it); anything else is computed
+ * as before. A fact appended but not yet applied moves a mark at once, so nothing stale is
+ * answered while the keeper catches up; reads with `consistentWith`, `reportedBy`, `from` or `to`
+ * are always computed.
  */
-export interface HistoryInputs {
-  readonly inputs: string
-  /** The latest recording (or retraction) the fingerprint counts; null: the subject has no facts. */
-  readonly knownFrom: Date | null
-  /** The last position of the subject's facts and their retractions. */
-  readonly lastPosition: number
-  /** How many facts the subject has. */
-  readonly facts: number
+interface Marks {
+  readonly version: number
+  readonly registrations: number
+  readonly retractions: number
+  readonly generations: string
 }
 
-function inputsOf(subject: string, readModels: readonly string[]): RawBuilder<HistoryInputs> {
-  return sql<HistoryInputs>`(
-    with own as (
-      select e.id, e.position, e.recorded_at from events e
-       where e.subject = ${subject} and e.type <> 'event.retracted'
-    ), retractions as (
-      select r.position, r.recorded_at from own o
-        join events r on r.type = 'event.retracted' and (r.data->>'eventId')::uuid = o.id and r.position > o.position
-    ), names as (
-      select count(*) as n, coalesce(max(e.position), 0) as position, count(e.retracted_at) as retracted,
-             max(greatest(e.recorded_at, e.retracted_at)) as learned
-        from rm_entities.entities e
-    ), generations as (
-      select string_agg(p.name || ':' || p.live_generation, ',' order by p.name) as live
-        from projections p where p.name = any(${sql.val(readModels)}::text[])
-    )
-    select concat_ws('/',
-             (select count(*) || ':' || coalesce(max(position), 0) from own),
-             (select count(*) || ':' || coalesce(max(position), 0) from retractions),
-             (select n || ':' || position || ':' || retracted || ':' || coalesce((extract(epoch from learned) * 1000000)::bigint, 0) from names),
-             (select live from generations)) as inputs,
-           greatest((select max(recorded_at) from own), (select max(recorded_at) from retractions),
-                    (select learned from names)) as "knownFrom",
-           greatest((select coalesce(max(position), 0) from own),
-                    (select coalesce(max(position), 0) from retractions))::int8 as "lastPosition",
-           (select count(*) from own)::int as facts
+function generationsOf(readModels: readonly string[]): RawBuilder<string> {
+  return sql<string>`(
+    select coalesce(string_agg(p.name || ':' || p.live_generation, ',' order by p.name), '')
+      from projections p where p.name = any(${sql.val(readModels)}::text[])
+  )`
+}
+
+/** True where the kept history at `k` was made from what the log and the read models hold now. */
+function stillHolds(subject: string, readModels: readonly string[]): RawBuilder<boolean> {
+  return sql<boolean>`(
+    k.version = (select coalesce(max(e.version), 0) from events e where e.subject = ${subject})
+    and k.registrations = (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered')
+    and k.generations = ${generationsOf(readModels)}
+    and not exists (
+      select 1 from events r
+        join events t on t.id = (r.data->>'eventId')::uuid
+       where r.type = 'event.retracted' and r.position > k.retractions
+         and (t.subject = ${subject} or t.type = 'entity.registered'))
   )`
 }
 
@@ -71,10 +60,54 @@ export async function keptHistory(
   readModels: readonly string[],
 ): Promise<string | undefined> {
   const { rows } = await sql<{ changes: string }>`
-    select k.changes from kept_histories k, ${inputsOf(subject, readModels)} i
-     where k.subject = ${subject} and k.inputs = i.inputs and i."knownFrom" <= ${knownAt}
+    select k.changes from kept_histories k
+     where k.subject = ${subject} and k.known_from <= ${knownAt} and ${stillHolds(subject, readModels)}
   `.execute(db)
   return rows[0]?.changes
+}
+
+/**
+ * What a history made now counts, as far as the read models have applied (`upTo`): its marks,
+ * the latest recording (or retraction) it counts, how many facts the subject has, and the last
+ * position of those facts and their first retractions.
+ */
+interface Making extends Marks {
+  readonly knownFrom: Date | null
+  readonly facts: number
+  readonly lastPosition: number
+}
+
+async function makingOf(
+  db: Kysely<Database>,
+  subject: string,
+  upTo: number,
+  readModels: readonly string[],
+): Promise<Making | undefined> {
+  const { rows } = await sql<Making>`
+    with own as (
+      select e.id, e.position, e.recorded_at from events e
+       where e.subject = ${subject} and e.type <> 'event.retracted'
+    ), retractions as (
+      -- The first retraction of each fact, as the history counts it: one probe of the index each.
+      select r.position, r.recorded_at from own o
+       cross join lateral (
+         select r.position, r.recorded_at from events r
+          where r.type = 'event.retracted' and (r.data->>'eventId')::uuid = o.id and r.position > o.position
+          order by r.position
+          limit 1
+       ) r
+    )
+    select (select coalesce(max(e.version), 0) from events e where e.subject = ${subject} and e.position <= ${upTo}) as version,
+           (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered' and e.position <= ${upTo})::int8 as registrations,
+           (select coalesce(max(e.position), 0) from events e where e.type = 'event.retracted' and e.position <= ${upTo})::int8 as retractions,
+           ${generationsOf(readModels)} as generations,
+           greatest((select max(recorded_at) from own), (select max(recorded_at) from retractions),
+                    (select max(greatest(n.recorded_at, n.retracted_at)) from rm_entities.entities n)) as "knownFrom",
+           (select count(*) from own)::int as facts,
+           greatest((select coalesce(max(position), 0) from own),
+                    (select coalesce(max(position), 0) from retractions))::int8 as "lastPosition"
+  `.execute(db)
+  return rows[0]
 }
 
 export interface KeepOptions {
@@ -99,9 +132,9 @@ export interface KeepOptions {
 export interface KeepState {
   /** The read models' position up to which the subjects that moved were looked for. */
   after: number | undefined
-  /** The generations and names part of the fingerprint at the last turn: a change re-reads every subject. */
+  /** The marks every history shares (the last registration, the generations) at the last turn: a change re-reads every subject. */
   shared: string | undefined
-  /** Subjects still to fingerprint, in order. */
+  /** Subjects still to look at, in order. */
   readonly pending: Set<string>
 }
 
@@ -109,7 +142,7 @@ export const newKeepState = (): KeepState => ({ after: undefined, shared: undefi
 
 /**
  * One turn: every subject that may have changed since the last turn (all of them on the first, or
- * when a rebuild or a registration may have changed every history) is fingerprinted, and made
+ * when a rebuild or a registration may have changed every history) is looked at, and made
  * again where its kept history was made from something else. Nothing is looked at while the read
  * models are short of `head` (the log's): they are catching up. Answers how many were made.
  */
@@ -118,7 +151,7 @@ export async function keepHistories(options: KeepOptions, state: KeepState, head
   const readModels = [...new Set(comparables.flatMap((c) => c.readModels))]
   const upTo = await appliedByAll(db, readModels)
   if (upTo < head) return 0
-  const shared = await sharedInputs(db, readModels)
+  const shared = await sharedMarks(db, upTo, readModels)
   const everything = state.after === undefined || shared !== state.shared
   const moved = everything ? await allSubjects(db, upTo) : await subjectsMoved(db, state.after ?? 0, upTo)
   for (const subject of moved) state.pending.add(subject)
@@ -130,20 +163,25 @@ export async function keepHistories(options: KeepOptions, state: KeepState, head
     if (options.stopping()) break
     if (performance.now() - started > budgetMs && (await headPosition(db)) > head) break
     state.pending.delete(subject)
-    const { rows } = await sql<HistoryInputs & { kept: string | null }>`
-      select i.*, (select k.inputs from kept_histories k where k.subject = ${subject}) as kept
-        from ${inputsOf(subject, readModels)} i
-    `.execute(db)
-    const inputs = rows[0]
+    const making = await makingOf(db, subject, upTo, readModels)
     // Facts the read models have not all applied yet are in a later turn's moved subjects.
-    if (!inputs || inputs.knownFrom === null || Number(inputs.lastPosition) > upTo) continue
-    if (inputs.kept === inputs.inputs || inputs.facts > maxFacts) continue
+    if (!making || making.knownFrom === null || Number(making.lastPosition) > upTo) continue
+    if (making.facts > maxFacts) continue
+    // Still what it was made from: its retraction mark moves up, so that requests look at fewer.
+    const held = await sql`
+      update kept_histories k set retractions = ${making.retractions}
+       where k.subject = ${subject} and ${stillHolds(subject, readModels)}
+    `.execute(db)
+    if (Number(held.numAffectedRows ?? 0) > 0) continue
     const changes = await subjectHistory(db, comparables, { subject, knownAt: new Date(), marketTz })
     await sql`
-      insert into kept_histories (subject, inputs, known_from, changes)
-      values (${subject}, ${inputs.inputs}, ${inputs.knownFrom}, ${JSON.stringify(changes)})
+      insert into kept_histories (subject, version, registrations, retractions, generations, known_from, changes)
+      values (${subject}, ${making.version}, ${making.registrations}, ${making.retractions}, ${making.generations},
+              ${making.knownFrom}, ${JSON.stringify(changes)})
       on conflict (subject) do update
-        set inputs = excluded.inputs, known_from = excluded.known_from, changes = excluded.changes, kept_at = now()
+        set version = excluded.version, registrations = excluded.registrations, retractions = excluded.retractions,
+            generations = excluded.generations, known_from = excluded.known_from, changes = excluded.changes,
+            kept_at = now()
     `.execute(db)
     made++
   }
@@ -161,12 +199,17 @@ async function appliedByAll(db: Kysely<Database>, readModels: readonly string[])
   return Number(rows[0]?.position ?? 0)
 }
 
-/** The parts of every subject's fingerprint that are the same for all: the names and the generations. */
-async function sharedInputs(db: Kysely<Database>, readModels: readonly string[]): Promise<string> {
-  const { rows } = await sql<{ inputs: string }>`select i.inputs from ${inputsOf('', readModels)} i`.execute(
-    db,
-  )
-  return (rows[0]?.inputs ?? '').split('/').slice(2).join('/')
+/** The marks every history shares: the last registration and the generations. */
+async function sharedMarks(
+  db: Kysely<Database>,
+  upTo: number,
+  readModels: readonly string[],
+): Promise<string> {
+  const { rows } = await sql<{ marks: string }>`
+    select (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered' and e.position <= ${upTo})
+           || '/' || ${generationsOf(readModels)} as marks
+  `.execute(db)
+  return rows[0]?.marks ?? ''
 }
 
 async function allSubjects(db: Kysely<Database>, upTo: number): Promise<string[]> {
@@ -176,16 +219,20 @@ async function allSubjects(db: Kysely<Database>, upTo: number): Promise<string[]
   return rows.map((r) => r.subject)
 }
 
-/** The subjects of the events applied since `after`, and of the facts their retractions retract. */
+/**
+ * The subjects of the events applied since `after`, and of the facts their retractions retract;
+ * every subject where one of them retracts a registration (a name any history may show).
+ */
 async function subjectsMoved(db: Kysely<Database>, after: number, upTo: number): Promise<string[]> {
   if (upTo <= after) return []
-  const { rows } = await sql<{ subject: string }>`
-    select e.subject from events e where e.position > ${after} and e.position <= ${upTo}
-    union
-    select t.subject from events r
+  const { rows } = await sql<{ subject: string; names: boolean }>`
+    select t.subject, t.type = 'entity.registered' as names from events r
       join events t on t.id = (r.data->>'eventId')::uuid
      where r.type = 'event.retracted' and r.position > ${after} and r.position <= ${upTo}
-     order by 1
   `.execute(db)
-  return rows.map((r) => r.subject)
+  if (rows.some((r) => r.names)) return allSubjects(db, upTo)
+  const { rows: applied } = await sql<{ subject: string }>`
+    select distinct e.subject from events e where e.position > ${after} and e.position <= ${upTo}
+  `.execute(db)
+  return [...new Set([...applied.map((r) => r.subject), ...rows.map((r) => r.subject)])].sort()
 }

@@ -4,6 +4,7 @@ import { projections } from '../../projections/index.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import { keepHistories, newKeepState } from '../../src/history/kept.js'
 import { catchUp } from '../../src/projector/catch-up.js'
+import { rebuildProjection } from '../../src/projector/rebuild.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { registration } from '../support/events.js'
 import { eventually } from '../support/eventually.js'
@@ -129,6 +130,20 @@ describe('kept histories', () => {
     for (const query of ['&reportedBy=2100-01-01', '&from=2020-01-01', '&to=2030-01-01'])
       expect((await history(subject, query)).answer, query).toBe('computed')
     expect((await history(subject)).answer).toBe('kept')
+  })
+})
+
+describe('kept histories and a rebuild', () => {
+  it('are not answered once a read model they read is rebuilt, until made again', async () => {
+    await keep()
+    expect(await everyAnswerIsComputedOne()).toBe(subjects.length)
+    const funding = projections.find((p) => p.name === 'funding')
+    if (!funding) throw new Error('the funding projection')
+    await rebuildProjection(t.database.handle.db, t.store, funding)
+    expect(await everyAnswerIsComputedOne()).toBe(0)
+    // Every subject of the log is made again (the earlier tests added one, the retraction's).
+    expect(await keep()).toBeGreaterThanOrEqual(subjects.length)
+    expect(await everyAnswerIsComputedOne()).toBe(subjects.length)
   })
 })
 

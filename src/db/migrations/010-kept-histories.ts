@@ -1,15 +1,18 @@
 import { type Kysely, sql } from 'kysely'
 
 /**
- * Subjects' histories as known now, kept by the workers (`src/history/kept.ts`): each with the
- * fingerprint of what it was made from, so that it is answered only while that is still what the
- * log and the read models hold.
+ * Subjects' histories as known now, kept by the workers (`src/history/kept.ts`): each with marks
+ * of what it was made from (the subject's last version, the log's last registration and last
+ * retraction then, the read models' generations), so that it is answered only while they hold.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table if not exists kept_histories (
       subject text primary key,
-      inputs text not null,
+      version integer not null,
+      registrations bigint not null,
+      retractions bigint not null,
+      generations text not null,
       known_from timestamptz not null,
       changes text not null,
       kept_at timestamptz not null default now()
