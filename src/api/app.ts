@@ -235,6 +235,7 @@ export async function buildApp({
   await app.register(historyRoutes, {
     projections,
     db: reads,
+    pool: readDatabase?.pool ?? database.pool,
     primary: database.db,
     marketTz: config.marketTz,
     consistencyWaitMs: config.consistencyWaitMs,

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import type pg from 'pg'
 import type { Database } from '../db/schema.js'
 import type { Comparable } from '../diff/model.js'
 import { headPosition } from '../store/sql/head.js'
@@ -44,25 +45,43 @@ function stillHolds(subject: string, readModels: readonly string[]): RawBuilder<
     k.version = (select coalesce(max(e.version), 0) from events e where e.subject = ${subject})
     and k.registrations = (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered')
     and k.generations = ${generationsOf(readModels)}
-    and not exists (
-      select 1 from events r
-        join events t on t.id = (r.data->>'eventId')::uuid
-       where r.type = 'event.retracted' and r.position > k.retractions
-         and (t.subject = ${subject} or t.type = 'entity.registered'))
+    and (
+      -- No retraction since it was made (the usual case: the keeper moves the mark up), or none of
+      -- them retracts one of the subject's events or a registration.
+      k.retractions = (select coalesce(max(e.position), 0) from events e where e.type = 'event.retracted')
+      or not exists (
+        select 1 from events r
+          join events t on t.id = (r.data->>'eventId')::uuid
+         where r.type = 'event.retracted' and r.position > k.retractions
+           and (t.subject = ${subject} or t.type = 'entity.registered')))
   )`
 }
 
-/** The subject's kept history (its changes, as JSON), where it may be answered for `knownAt`. */
+/**
+ * The subject's kept history (its changes, as the bytes of their JSON), where it may be answered for
+ * `knownAt`. Read in binary through `pool` (the pool behind `db`): the bytes come as they are
+ * stored, neither decoded into a string nor encoded again for the socket.
+ */
 export async function keptHistory(
   db: Kysely<Database>,
+  pool: pg.Pool,
   subject: string,
   knownAt: Date,
   readModels: readonly string[],
-): Promise<string | undefined> {
-  const { rows } = await sql<{ changes: string }>`
+): Promise<Buffer | undefined> {
+  const query = sql<{ changes: Buffer }>`
     select k.changes from kept_histories k
      where k.subject = ${subject} and k.known_from <= ${knownAt} and ${stillHolds(subject, readModels)}
-  `.execute(db)
+  `.compile(db)
+  // node-postgres reads `binary` (results in binary format), which its types do not name; its own
+  // parsers would make a string of an unregistered binary type, so the bytes are taken as they come.
+  const config: pg.QueryConfig & { binary: boolean } = {
+    text: query.sql,
+    values: [...query.parameters],
+    binary: true,
+    types: { getTypeParser: () => (value: unknown) => value },
+  }
+  const { rows } = await pool.query<{ changes: Buffer }>(config)
   return rows[0]?.changes
 }
 
@@ -177,7 +196,7 @@ export async function keepHistories(options: KeepOptions, state: KeepState, head
     await sql`
       insert into kept_histories (subject, version, registrations, retractions, generations, known_from, changes)
       values (${subject}, ${making.version}, ${making.registrations}, ${making.retractions}, ${making.generations},
-              ${making.knownFrom}, ${JSON.stringify(changes)})
+              ${making.knownFrom}, ${Buffer.from(JSON.stringify(changes))})
       on conflict (subject) do update
         set version = excluded.version, registrations = excluded.registrations, retractions = excluded.retractions,
             generations = excluded.generations, known_from = excluded.known_from, changes = excluded.changes,

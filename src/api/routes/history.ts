@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Kysely } from 'kysely'
+import type pg from 'pg'
 import type { Database } from '../../db/schema.js'
 import { type Comparable, diffModels } from '../../diff/model.js'
 import { NotFound } from '../../errors.js'
@@ -19,6 +20,8 @@ export interface HistoryRoutesOptions {
   readonly projections: readonly Projection[]
   /** Where the read models and the log are read: the primary, or a streaming replica. */
   readonly db: Kysely<Database>
+  /** The pool behind `db`, for reading kept histories in binary. */
+  readonly pool: pg.Pool
   /** The primary, which alone knows which positions were committed; defaults to `db`. */
   readonly primary?: Kysely<Database>
   readonly marketTz: string
@@ -28,7 +31,7 @@ export interface HistoryRoutesOptions {
 /** `GET /v1/subjects/:subject/history`: every change of a subject's rows, in valid-time order. */
 export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fastify, options) => {
   const app = fastify as TypedApp
-  const { db, primary = db, marketTz, consistencyWaitMs } = options
+  const { db, pool, primary = db, marketTz, consistencyWaitMs } = options
   const comparables: Comparable[] = options.projections.flatMap((p) => p.comparables ?? [])
   const readModels = [...new Set(comparables.flatMap((c) => c.readModels))]
   app.get(
@@ -64,24 +67,31 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
       const at = instantsOf(given, marketTz)
       const bounds = { from: startOfDate('from', from, marketTz), to: endOfDate('to', to, marketTz) }
       await awaitConsistency({ db, primary, waitMs: consistencyWaitMs }, readModels, consistentWith)
-      if (!(await subjectIsKnown(db, subject)))
-        throw new NotFound(`no events of subject '${subject}'`, [
-          { path: '/subject', message: 'unknown subject' },
-        ])
       // As known now, with nothing asked beside: the history kept ahead, as long as it stands.
       const plain = from === undefined && to === undefined && at.reportedBy === undefined
       const kept =
         plain && consistentWith === undefined
-          ? await keptHistory(db, subject, at.knownAt, readModels)
+          ? await keptHistory(db, pool, subject, at.knownAt, readModels)
           : undefined
-      reply.header('x-history-answer', kept === undefined ? 'computed' : 'kept')
       if (kept !== undefined)
         return reply
+          .header('x-history-answer', 'kept')
           .type('application/json; charset=utf-8')
           .send(
-            `{"subject":${JSON.stringify(subject)},"knownAt":"${at.knownAt.toISOString()}","changes":${kept}}`,
+            Buffer.concat([
+              Buffer.from(
+                `{"subject":${JSON.stringify(subject)},"knownAt":"${at.knownAt.toISOString()}","changes":`,
+              ),
+              kept,
+              Buffer.from('}'),
+            ]),
           )
+      if (!(await subjectIsKnown(db, subject)))
+        throw new NotFound(`no events of subject '${subject}'`, [
+          { path: '/subject', message: 'unknown subject' },
+        ])
       const changes = await subjectHistory(db, comparables, { subject, ...at, ...bounds, marketTz })
+      reply.header('x-history-answer', 'computed')
       return {
         subject,
         knownAt: at.knownAt.toISOString(),

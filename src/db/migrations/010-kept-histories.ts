@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely'
  * Subjects' histories as known now, kept by the workers (`src/history/kept.ts`): each with marks
  * of what it was made from (the subject's last version, the log's last registration and last
  * retraction then, the read models' generations), so that it is answered only while they hold.
+ * Its changes are the JSON's UTF-8 bytes, read in binary and sent as they are.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -14,7 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       retractions bigint not null,
       generations text not null,
       known_from timestamptz not null,
-      changes text not null,
+      changes bytea not null,
       kept_at timestamptz not null default now()
     )
   `.execute(db)
