@@ -14,9 +14,10 @@ import { subjectHistory } from './history.js'
  * and names as the registrations give them. A kept history holds marks of what it was made from,
  * each read through an index at the request:
  * - the subject's last version (its events are numbered 1, 2, … as they are appended);
- * - the last registration in the log (a new name may show in any history);
+ * - the last name the entities read model holds (a registration, a launch or a formation: a new
+ *   name may show in any history);
  * - the last retraction in the log when it was made: a later one that retracts one of the
- *   subject's events or a registration makes it stale;
+ *   subject's events or an event that gave a name makes it stale;
  * - the live generation of each read model the comparables read (a rebuild may make other rows).
  *
  * It is answered only where every mark still holds and the request's knownAt is at or after every
@@ -39,21 +40,33 @@ function generationsOf(readModels: readonly string[]): RawBuilder<string> {
   )`
 }
 
+/**
+ * The position of the last event that gave a name, as the entities read model holds them (every
+ * naming type: a registration, a launch, a formation). Read there rather than in the log: the
+ * histories read names there too, so a name appended but not yet applied is in neither.
+ */
+const lastName = sql<number>`(select coalesce(max(n.position), 0) from rm_entities.entities n)`
+
+/** True where the event at `alias` gave a name (the entities read model holds it). */
+function namedBy(alias: string): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from rm_entities.entities n where n.position = ${sql.ref(alias)}.position)`
+}
+
 /** True where the kept history at `k` was made from what the log and the read models hold now. */
 function stillHolds(subject: string, readModels: readonly string[]): RawBuilder<boolean> {
   return sql<boolean>`(
     k.version = (select coalesce(max(e.version), 0) from events e where e.subject = ${subject})
-    and k.registrations = (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered')
+    and k.registrations = ${lastName}
     and k.generations = ${generationsOf(readModels)}
     and (
       -- No retraction since it was made (the usual case: the keeper moves the mark up), or none of
-      -- them retracts one of the subject's events or a registration.
+      -- them retracts one of the subject's events or an event that gave a name.
       k.retractions = (select coalesce(max(e.position), 0) from events e where e.type = 'event.retracted')
       or not exists (
         select 1 from events r
           join events t on t.id = (r.data->>'eventId')::uuid
          where r.type = 'event.retracted' and r.position > k.retractions
-           and (t.subject = ${subject} or t.type = 'entity.registered')))
+           and (t.subject = ${subject} or ${namedBy('t')})))
   )`
 }
 
@@ -117,7 +130,7 @@ async function makingOf(
        ) r
     )
     select (select coalesce(max(e.version), 0) from events e where e.subject = ${subject} and e.position <= ${upTo}) as version,
-           (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered' and e.position <= ${upTo})::int8 as registrations,
+           ${lastName}::int8 as registrations,
            (select coalesce(max(e.position), 0) from events e where e.type = 'event.retracted' and e.position <= ${upTo})::int8 as retractions,
            ${generationsOf(readModels)} as generations,
            greatest((select max(recorded_at) from own), (select max(recorded_at) from retractions),
@@ -151,7 +164,7 @@ export interface KeepOptions {
 export interface KeepState {
   /** The read models' position up to which the subjects that moved were looked for. */
   after: number | undefined
-  /** The marks every history shares (the last registration, the generations) at the last turn: a change re-reads every subject. */
+  /** The marks every history shares (the last name, the generations) at the last turn: a change re-reads every subject. */
   shared: string | undefined
   /** Subjects still to look at, in order. */
   readonly pending: Set<string>
@@ -161,7 +174,7 @@ export const newKeepState = (): KeepState => ({ after: undefined, shared: undefi
 
 /**
  * One turn: every subject that may have changed since the last turn (all of them on the first, or
- * when a rebuild or a registration may have changed every history) is looked at, and made
+ * when a rebuild or a new name may have changed every history) is looked at, and made
  * again where its kept history was made from something else. Nothing is looked at while the read
  * models are short of `head` (the log's): they are catching up. Answers how many were made.
  */
@@ -170,7 +183,7 @@ export async function keepHistories(options: KeepOptions, state: KeepState, head
   const readModels = [...new Set(comparables.flatMap((c) => c.readModels))]
   const upTo = await appliedByAll(db, readModels)
   if (upTo < head) return 0
-  const shared = await sharedMarks(db, upTo, readModels)
+  const shared = await sharedMarks(db, readModels)
   const everything = state.after === undefined || shared !== state.shared
   const moved = everything ? await allSubjects(db, upTo) : await subjectsMoved(db, state.after ?? 0, upTo)
   for (const subject of moved) state.pending.add(subject)
@@ -218,15 +231,10 @@ async function appliedByAll(db: Kysely<Database>, readModels: readonly string[])
   return Number(rows[0]?.position ?? 0)
 }
 
-/** The marks every history shares: the last registration and the generations. */
-async function sharedMarks(
-  db: Kysely<Database>,
-  upTo: number,
-  readModels: readonly string[],
-): Promise<string> {
+/** The marks every history shares: the last name and the generations. */
+async function sharedMarks(db: Kysely<Database>, readModels: readonly string[]): Promise<string> {
   const { rows } = await sql<{ marks: string }>`
-    select (select coalesce(max(e.position), 0) from events e where e.type = 'entity.registered' and e.position <= ${upTo})
-           || '/' || ${generationsOf(readModels)} as marks
+    select ${lastName} || '/' || ${generationsOf(readModels)} as marks
   `.execute(db)
   return rows[0]?.marks ?? ''
 }
@@ -240,12 +248,12 @@ async function allSubjects(db: Kysely<Database>, upTo: number): Promise<string[]
 
 /**
  * The subjects of the events applied since `after`, and of the facts their retractions retract;
- * every subject where one of them retracts a registration (a name any history may show).
+ * every subject where one of them retracts an event that gave a name (any history may show it).
  */
 async function subjectsMoved(db: Kysely<Database>, after: number, upTo: number): Promise<string[]> {
   if (upTo <= after) return []
   const { rows } = await sql<{ subject: string; names: boolean }>`
-    select t.subject, t.type = 'entity.registered' as names from events r
+    select t.subject, ${namedBy('t')} as names from events r
       join events t on t.id = (r.data->>'eventId')::uuid
      where r.type = 'event.retracted' and r.position > ${after} and r.position <= ${upTo}
   `.execute(db)
