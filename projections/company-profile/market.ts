@@ -92,14 +92,21 @@ export function ownedProductOf(r: ProductRow): OwnedProduct {
  */
 export async function valuationsAsOf<DB>(db: Kysely<DB>, q: MarketQuery): Promise<CompanyValuation[]> {
   const company = q.company ?? null
+  // Each company's latest valued round through its index, rather than every round by asOf sorted.
   const { rows } = await sql<ValuedRoundRow>`
-    select distinct on (f.company) f.company, f.round, f.valuation_value, f.valuation_currency,
-           f.valuation_qualifier, f.effective_from, f.event_id
-      from rm_funding.funding_rounds f
-     where (${company}::text is null or f.company = ${company})
-       and f.effective_from <= ${q.asOf} and ${knownBy('f', q)}
-       and f.valuation_value is not null and f.valuation_currency is not null and f.valuation_qualifier is not null
-     order by f.company, f.effective_from desc, f.position desc
+    select v.* from (
+      select distinct f.company from rm_funding.funding_rounds f
+       where (${company}::text is null or f.company = ${company})
+    ) c
+    cross join lateral (
+      select f.company, f.round, f.valuation_value, f.valuation_currency, f.valuation_qualifier,
+             f.effective_from, f.event_id
+        from rm_funding.funding_rounds f
+       where f.company = c.company and f.effective_from <= ${q.asOf} and ${knownBy('f', q)}
+         and f.valuation_value is not null and f.valuation_currency is not null and f.valuation_qualifier is not null
+       order by f.effective_from desc, f.position desc limit 1
+    ) v
+     order by v.company
   `.execute(db)
   return rows.map((r) => ({
     company: r.company,

@@ -38,12 +38,23 @@ export async function metricsAsOf<DB>(db: Kysely<DB>, q: MetricsQuery): Promise<
     select m.entity, ${entityName(sql.ref('m.entity'), q)} as entity_name, m.metric, m.value, m.unit,
            m.qualifier, m.for_period, m.reported_by, m.effective_from, m.event_id
       from (
-        select distinct on (p.entity, p.metric, coalesce(p.for_period, '')) p.*
-          from rm_metrics.metric_points p
-         where p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
-           and (${subject}::text is null or p.entity = ${subject})
+        select distinct p.entity, p.metric, p.for_period from rm_metrics.metric_points p
+         where (${subject}::text is null or p.entity = ${subject})
            and (${metric}::text is null or p.metric = ${metric})
-         order by p.entity, p.metric, coalesce(p.for_period, ''), p.effective_from desc, p.position desc
+      ) k
+      -- Each figure's latest point through the index, rather than every point by asOf sorted. A
+      -- forPeriod is never empty, so (entity, metric, forPeriod) is the key, a missing one its own.
+      cross join lateral (
+        (select p.* from rm_metrics.metric_points p
+          where p.entity = k.entity and p.metric = k.metric and k.for_period is null and p.for_period is null
+            and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
+          -- for_period first, as the index has it: the planner then reads it in order, not by sorting.
+          order by p.for_period desc, p.effective_from desc, p.position desc limit 1)
+        union all
+        (select p.* from rm_metrics.metric_points p
+          where p.entity = k.entity and p.metric = k.metric and p.for_period = k.for_period
+            and p.effective_from <= ${q.asOf} and ${knownBy('p', q)}
+          order by p.effective_from desc, p.position desc limit 1)
       ) m
      order by m.entity collate "C", m.metric collate "C", coalesce(m.for_period, '') collate "C"
   `.execute(db)
