@@ -22,8 +22,9 @@ export interface MemberFilter {
 /**
  * `formed`: the formation in effect per alliance; `current_members`: per (alliance, member), a
  * member whose latest change at `asOf` is a join. A join with no later departure is one of the
- * current spell's; the earliest of them is when the spell began. `later` counts, for each change,
- * the departures at or after it in valid time (ties: the later position), in one sort per member.
+ * current spell's; the earliest of them is when the spell began. `last_departures` holds each
+ * member's latest departure in valid time (ties: the later position), so only the departures are
+ * sorted, and the joins after it are the spell's.
  */
 function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
   const alliance = q.alliance ?? null
@@ -48,18 +49,18 @@ function membershipCtes(q: MembershipQuery): RawBuilder<unknown> {
                 select * from unnest(${only?.pairs.map((p) => p.alliance) ?? null}::text[],
                                      ${only?.pairs.map((p) => p.member) ?? null}::text[])))
     ),
-    later as (
-      select c.alliance, c.member, c.change, c.effective_from,
-             count(*) filter (where c.change = 'left') over (
-               partition by c.alliance, c.member order by c.effective_from desc, c.position desc
-               rows between unbounded preceding and current row
-             ) as departures_since
-        from changes c
+    last_departures as (
+      select distinct on (d.alliance, d.member) d.alliance, d.member, d.effective_from, d.position
+        from changes d
+       where d.change = 'left'
+       order by d.alliance, d.member, d.effective_from desc, d.position desc
     ),
     current_members as (
       select j.alliance, j.member, min(j.effective_from) as since
-        from later j
-       where j.change = 'joined' and j.departures_since = 0
+        from changes j
+        left join last_departures d on d.alliance = j.alliance and d.member = j.member
+       where j.change = 'joined'
+         and (d.alliance is null or (j.effective_from, j.position) > (d.effective_from, d.position))
        group by j.alliance, j.member
     )`
 }
