@@ -1,3 +1,6 @@
+/** The content type the response serialiser gives a JSON answer, for a body written beside it. */
+export const jsonType = 'application/json; charset=utf-8'
+
 /** An answer's schema, as the part of JSON Schema that says how an object is written. */
 interface AnswerSchema {
   readonly type?: unknown

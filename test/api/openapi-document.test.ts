@@ -86,6 +86,15 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/health']?.get?.security).toEqual([{}])
   })
 
+  it('declares the header that says which path answered a history', () => {
+    const history = document.paths['/v1/subjects/{subject}/history']?.get as unknown as {
+      responses: Record<string, { headers?: Record<string, { schema?: unknown; description?: string }> }>
+    }
+    const header = history.responses['200']?.headers?.['x-history-answer']
+    expect(header?.schema).toEqual({ type: 'string', enum: ['kept', 'computed'] })
+    expect(header?.description).toMatch(/kept/)
+  })
+
   it('passes the OpenAPI linter (redocly.yaml) with no errors or warnings, offline', async () => {
     const file = path.join(folder, 'openapi.json')
     await writeFile(file, JSON.stringify(document))

@@ -12,7 +12,7 @@ import type { Projection } from '../../projector/projection.js'
 import { Instant } from '../../queries/answer-fields.js'
 import { ConsistentWith, ReportedBy } from '../../queries/parameters.js'
 import { retractionsRecordedBetween } from '../../store/sql/retractions.js'
-import { answerBody } from '../answer-body.js'
+import { answerBody, jsonType } from '../answer-body.js'
 import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { diffPointsOf } from '../point-in-time.js'
@@ -152,7 +152,7 @@ export const diffRoutes: FastifyPluginAsync<DiffRoutesOptions> = async (fastify,
         (value, schema) =>
           reply.serializeInput(value as Record<string, unknown>, schema as Record<string, unknown>),
       )
-      return body === undefined ? answer : reply.type('application/json; charset=utf-8').send(body)
+      return body === undefined ? answer : reply.type(jsonType).send(body)
     },
   )
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
+import { Type } from 'typebox'
 import type { Database } from '../../db/schema.js'
 import { type Comparable, diffModels } from '../../diff/model.js'
 import { NotFound } from '../../errors.js'
@@ -10,6 +11,7 @@ import { HistoryAnswer, HistoryParams, HistoryQuery } from '../../history/schema
 import type { Projection } from '../../projector/projection.js'
 import { endOfDate, startOfDate } from '../../queries/market-dates.js'
 import { subjectIsKnown } from '../../store/sql/subject-facts.js'
+import { jsonType } from '../answer-body.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { instantsOf } from '../point-in-time.js'
 import { ProblemResponse } from '../schemas.js'
@@ -54,7 +56,17 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
         params: HistoryParams,
         querystring: HistoryQuery,
         response: {
-          200: HistoryAnswer,
+          200: {
+            ...HistoryAnswer,
+            headers: {
+              // A plain enum: the document copies a header's schema as it stands (OpenAPI 3.0 has no const).
+              'x-history-answer': Type.Unsafe<'kept' | 'computed'>({
+                type: 'string',
+                enum: ['kept', 'computed'],
+                description: 'kept: the history the workers made ahead; computed: made at the request',
+              }),
+            },
+          },
           400: ProblemResponse,
           404: ProblemResponse,
           503: ProblemResponse,
@@ -76,7 +88,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
       if (kept !== undefined)
         return reply
           .header('x-history-answer', 'kept')
-          .type('application/json; charset=utf-8')
+          .type(jsonType)
           .send(
             Buffer.concat([
               Buffer.from(

@@ -6,7 +6,7 @@ import type { Database } from '../../db/schema.js'
 import type { Projection } from '../../projector/projection.js'
 import { IncludeSource } from '../../queries/parameters.js'
 import type { Query, QueryContext } from '../../queries/query.js'
-import { answerBody } from '../answer-body.js'
+import { answerBody, jsonType } from '../answer-body.js'
 import type { AnswerCache } from '../answer-cache.js'
 import { awaitConsistency } from '../consistency-wait.js'
 import { withSourceProperties, withSources } from '../include-source.js'
@@ -28,9 +28,6 @@ export interface QueryRoutesOptions {
   /** Answers kept between requests; without it every request queries the read models. */
   readonly cache?: AnswerCache
 }
-
-/** What the response serialiser gives a JSON answer. */
-const jsonType = 'application/json; charset=utf-8'
 
 const problems = { 400: ProblemResponse, 404: ProblemResponse, 503: ProblemResponse }
 
