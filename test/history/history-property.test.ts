@@ -1,8 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projections } from '../../projections/index.js'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { keyText } from '../../src/diff/compare.js'
 import { jsonEqual } from '../../src/diff/json-equal.js'
@@ -10,6 +8,7 @@ import type { DiffScope } from '../../src/diff/model.js'
 import type { HistoryChange } from '../../src/history/schemas.js'
 import { endOfDate } from '../../src/queries/market-dates.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts } from '../support/batched-log.js'
 import { asOfs, eventOf, published, reportedBys, step, universe } from '../support/market-history.js'
 
 /**
@@ -138,26 +137,11 @@ describe('GET /v1/subjects/:subject/history', () => {
         fc.shuffledSubarray(instants, { minLength: 2, maxLength: 4 }),
         async (steps, cuts, reportedBy, publications, at) => {
           const u = universe(++run)
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const [i, s] of steps.entries()) {
+          const stored = await appendInCuts(t.store, steps, cuts, (s, stored, i) => {
             const event = eventOf(s, u, stored)
             const publishedAt = publications[i % publications.length]
-            if (event)
-              pending.push({ ...event, source: { publisher: 'P', ...(publishedAt ? { publishedAt } : {}) } })
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+            return event && { ...event, source: { publisher: 'P', ...(publishedAt ? { publishedAt } : {}) } }
+          })
           const head = stored.at(-1)?.position ?? 0
           for (const { subject, scope } of subjectsOf(u))
             await checkSubject(subject, scope, stored, reportedBy, head, [...at, '2099'])

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alliancesAsOf } from '../../projections/alliance-membership/read.js'
@@ -10,11 +9,11 @@ import {
   joinAlliance,
   leaveAlliance,
 } from '../../reports/market-snapshot/alliances.js'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { parseMarketDate } from '../../src/time/market-date.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts, byValidTime, knownEvents, retractionOf } from '../support/batched-log.js'
 
 /**
  * Property: for any history of one alliance — formed (again), its two members joining and leaving
@@ -61,15 +60,6 @@ interface Member {
   since: string
 }
 
-/** The events known at `knownAt` that no retraction known then undoes. */
-function knownEvents(events: readonly RecordedEvent[], knownAt: Date): RecordedEvent[] {
-  const known = events.filter((e) => new Date(e.recordedAt) <= knownAt)
-  const retracted = new Set(
-    known.filter((e) => e.type === 'event.retracted').map((r) => (r.data as { eventId: string }).eventId),
-  )
-  return known.filter((e) => !retracted.has(e.id))
-}
-
 /**
  * The answer read straight from the log: undefined while no formation is in effect, else each
  * member's spell, walked in valid-time order (ties: log order). A formation's founders join at its time.
@@ -77,13 +67,7 @@ function knownEvents(events: readonly RecordedEvent[], knownAt: Date): RecordedE
 function expected(events: readonly RecordedEvent[], asOf: Date, knownAt: Date): Member[] | undefined {
   const inEffect = knownEvents(events, knownAt)
     .filter((e) => new Date(e.effectiveFrom) <= asOf)
-    .sort((a, b) =>
-      a.effectiveFrom === b.effectiveFrom
-        ? a.position - b.position
-        : a.effectiveFrom < b.effectiveFrom
-          ? -1
-          : 1,
-    )
+    .sort(byValidTime)
   if (!inEffect.some((e) => e.type === 'alliance.formed')) return undefined
   const spells = new Map<string, string | null>()
   const join = (member: string, at: string) => {
@@ -131,28 +115,14 @@ describe('the alliance membership read model', () => {
           run++
           const alliance = `allprop-${run}`
           const members = [`allprop-${run}-a`, `allprop-${run}-b`]
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const s of [formation, ...steps]) {
-            if (s.kind === 'retract') {
-              const earlier = stored.filter((e) => e.type !== 'event.retracted')
-              const target = earlier[s.target % Math.max(1, earlier.length)]
-              if (target)
-                pending.push({
-                  type: 'event.retracted',
-                  subject: target.subject,
-                  occurredAt: '2024',
-                  data: { eventId: target.id, reason: 'test' },
-                })
-            } else if (s.kind === 'formed') {
-              pending.push({
+          const stored = await appendInCuts(t.store, [formation, ...steps], cuts, (s, stored) => {
+            if (s.kind === 'retract')
+              return retractionOf(
+                stored.filter((e) => e.type !== 'event.retracted'),
+                s.target,
+              )
+            if (s.kind === 'formed')
+              return {
                 type: 'alliance.formed',
                 subject: alliance,
                 occurredAt: s.date,
@@ -161,21 +131,14 @@ describe('the alliance membership read model', () => {
                   conveners: ['allprop-convener'],
                   members: s.founders.map((i) => members[i] as string),
                 },
-              })
-            } else {
-              pending.push({
-                type: `alliance.member_${s.kind}`,
-                subject: alliance,
-                occurredAt: s.date,
-                data: { member: members[s.member] as string },
-              })
+              }
+            return {
+              type: `alliance.member_${s.kind}`,
+              subject: alliance,
+              occurredAt: s.date,
+              data: { member: members[s.member] as string },
             }
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+          })
           const head = stored.at(-1)?.position ?? 0
           expect(
             await waitUntilApplied(t.database.handle.db, ['alliance-membership', 'entities'], head, 10_000),

@@ -1,14 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metricsAsOf } from '../../projections/metrics/read.js'
 import type { MarketEntry } from '../../reports/market-entry.js'
 import { type Metrics, metricsOf, reportMetric } from '../../reports/market-snapshot/metrics.js'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { parseMarketDate } from '../../src/time/market-date.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts, knownEvents, retractionOf } from '../support/batched-log.js'
 
 /**
  * Property: for any history of figures — restated for the same period, for another period,
@@ -49,15 +48,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retract' as const), target: fc.nat(30) }) },
 )
 
-/** The events known at `knownAt` that no retraction known then undoes, in log order. */
-function knownEvents(events: readonly RecordedEvent[], knownAt: Date): RecordedEvent[] {
-  const known = events.filter((e) => new Date(e.recordedAt) <= knownAt)
-  const retracted = new Set(
-    known.filter((e) => e.type === 'event.retracted').map((r) => (r.data as { eventId: string }).eventId),
-  )
-  return known.filter((e) => !retracted.has(e.id))
-}
-
 /** The market snapshot's fold over the same events, as a replay hands them over. */
 function folded(events: readonly RecordedEvent[], asOf: Date, knownAt: Date) {
   const metrics: Metrics = new Map()
@@ -81,44 +71,23 @@ describe('the metrics read model', () => {
         async (steps, cuts) => {
           run++
           const entities = [`metprop-${run}-a`, `metprop-${run}-b`]
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const s of steps) {
-            if (s.kind === 'retract') {
-              const earlier = stored.filter((e) => e.type !== 'event.retracted')
-              const target = earlier[s.target % Math.max(1, earlier.length)]
-              if (target)
-                pending.push({
-                  type: 'event.retracted',
-                  subject: target.subject,
-                  occurredAt: '2024',
-                  data: { eventId: target.id, reason: 'test' },
-                })
-            } else {
-              pending.push({
-                type: 'metric.reported',
-                subject: entities[s.entity] as string,
-                occurredAt: s.date,
-                data: {
-                  metric: s.metric,
-                  value: String(s.value),
-                  ...(s.period ? { forPeriod: s.period } : {}),
+          const stored = await appendInCuts(t.store, steps, cuts, (s, stored) =>
+            s.kind === 'retract'
+              ? retractionOf(
+                  stored.filter((e) => e.type !== 'event.retracted'),
+                  s.target,
+                )
+              : {
+                  type: 'metric.reported',
+                  subject: entities[s.entity] as string,
+                  occurredAt: s.date,
+                  data: {
+                    metric: s.metric,
+                    value: String(s.value),
+                    ...(s.period ? { forPeriod: s.period } : {}),
+                  },
                 },
-              })
-            }
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+          )
           const head = stored.at(-1)?.position ?? 0
           expect(await waitUntilApplied(t.database.handle.db, ['metrics', 'entities'], head, 10_000)).toBe(
             true,

@@ -1,13 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { priceListAsOf } from '../../projections/price-list/read.js'
 import type { PriceInEffect } from '../../projections/price-list/schemas.js'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { parseMarketDate } from '../../src/time/market-date.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts, byValidTime, retractionOf } from '../support/batched-log.js'
 
 /**
  * Property: for any history of price changes — back-dated, tied on dates, with previousAmount,
@@ -69,13 +68,11 @@ function expected(events: RecordedEvent[], product: string, asOf: Date, knownAt:
       !retracted.has(e.id) &&
       (e.data as { status?: string }).status === undefined,
   )
-  const byKey = (a: RecordedEvent, b: RecordedEvent) =>
-    a.effectiveFrom === b.effectiveFrom ? a.position - b.position : a.effectiveFrom < b.effectiveFrom ? -1 : 1
   const result: Array<{ component: string; amount: string; effectiveFrom: string | null }> = []
   for (const component of ['input', 'output']) {
     const points = changes
       .filter((e) => (e.data as { component: string }).component === component)
-      .sort(byKey)
+      .sort(byValidTime)
     const cur = points.filter((e) => new Date(e.effectiveFrom) <= asOf).at(-1)
     const next = points.find((e) => new Date(e.effectiveFrom) > asOf)
     const curAmount = (cur?.data as { amount: string } | undefined)?.amount
@@ -100,47 +97,26 @@ describe('the price list read model', () => {
         async (steps, cuts) => {
           run++
           const products = [`prop-${run}-a`, `prop-${run}-b`]
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const s of steps) {
-            if (s.kind === 'price') {
-              pending.push({
-                type: 'price.changed',
-                subject: products[s.product] as string,
-                occurredAt: s.date,
-                data: {
-                  component: s.component,
-                  amount: s.amount,
-                  currency: 'CNY',
-                  unit: '1K tokens',
-                  ...(s.previous ? { previousAmount: s.previous } : {}),
-                  ...(s.status ? { status: s.status } : {}),
-                },
-              })
-            } else {
-              const earlier = [...stored, ...[]].filter((e) => e.type === 'price.changed')
-              const target = earlier[s.target % Math.max(1, earlier.length)]
-              if (target)
-                pending.push({
-                  type: 'event.retracted',
-                  subject: target.subject,
-                  occurredAt: '2024',
-                  data: { eventId: target.id, reason: 'test' },
-                })
-            }
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+          const stored = await appendInCuts(t.store, steps, cuts, (s, stored) =>
+            s.kind === 'price'
+              ? {
+                  type: 'price.changed',
+                  subject: products[s.product] as string,
+                  occurredAt: s.date,
+                  data: {
+                    component: s.component,
+                    amount: s.amount,
+                    currency: 'CNY',
+                    unit: '1K tokens',
+                    ...(s.previous ? { previousAmount: s.previous } : {}),
+                    ...(s.status ? { status: s.status } : {}),
+                  },
+                }
+              : retractionOf(
+                  stored.filter((e) => e.type === 'price.changed'),
+                  s.target,
+                ),
+          )
           const head = stored.at(-1)?.position ?? 0
           expect(await waitUntilApplied(t.database.handle.db, ['price-list', 'entities'], head, 10_000)).toBe(
             true,

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { relationsAsOf } from '../../projections/relations/read.js'
@@ -9,11 +8,11 @@ import {
   type Relations,
   relationsOf,
 } from '../../reports/market-snapshot/relations.js'
-import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { parseMarketDate } from '../../src/time/market-date.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts, byValidTime, knownEvents, retractionOf } from '../support/batched-log.js'
 
 /**
  * Property: for any history of relations between two entities — established, planned or
@@ -69,28 +68,13 @@ interface Fact {
 
 const byKey = (a: Fact, b: Fact) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
 
-/** The events known at `knownAt` that no retraction known then undoes. */
-function knownEvents(events: readonly RecordedEvent[], knownAt: Date): RecordedEvent[] {
-  const known = events.filter((e) => new Date(e.recordedAt) <= knownAt)
-  const retracted = new Set(
-    known.filter((e) => e.type === 'event.retracted').map((r) => (r.data as { eventId: string }).eventId),
-  )
-  return known.filter((e) => !retracted.has(e.id))
-}
-
 /** The answer read straight from the log: per relation, a walk in valid-time order. */
 function expected(events: readonly RecordedEvent[], asOf: Date, knownAt: Date): Fact[] {
   const spells = new Map<string, Fact | null>()
   const changes = knownEvents(events, knownAt)
     .filter((e) => e.type.startsWith('relation.') && new Date(e.effectiveFrom) <= asOf)
     .filter((e) => (e.data as { status?: string }).status === undefined)
-    .sort((a, b) =>
-      a.effectiveFrom === b.effectiveFrom
-        ? a.position - b.position
-        : a.effectiveFrom < b.effectiveFrom
-          ? -1
-          : 1,
-    )
+    .sort(byValidTime)
   for (const e of changes) {
     const { to, kind } = e.data as { to: string; kind: string }
     const key = `${e.subject} ${kind} ${to}`
@@ -132,44 +116,23 @@ describe('the relations read model', () => {
         async (steps, cuts) => {
           run++
           const entities = [`relprop-${run}-a`, `relprop-${run}-b`]
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const s of steps) {
-            if (s.kind === 'retract') {
-              const earlier = stored.filter((e) => e.type !== 'event.retracted')
-              const target = earlier[s.target % Math.max(1, earlier.length)]
-              if (target)
-                pending.push({
-                  type: 'event.retracted',
-                  subject: target.subject,
-                  occurredAt: '2024',
-                  data: { eventId: target.id, reason: 'test' },
-                })
-            } else {
-              pending.push({
-                type: `relation.${s.kind}`,
-                subject: entities[s.from] as string,
-                occurredAt: s.date,
-                data: {
-                  to: entities[s.to] as string,
-                  kind: s.relation,
-                  ...(s.kind === 'established' && s.status ? { status: s.status } : {}),
+          const stored = await appendInCuts(t.store, steps, cuts, (s, stored) =>
+            s.kind === 'retract'
+              ? retractionOf(
+                  stored.filter((e) => e.type !== 'event.retracted'),
+                  s.target,
+                )
+              : {
+                  type: `relation.${s.kind}`,
+                  subject: entities[s.from] as string,
+                  occurredAt: s.date,
+                  data: {
+                    to: entities[s.to] as string,
+                    kind: s.relation,
+                    ...(s.kind === 'established' && s.status ? { status: s.status } : {}),
+                  },
                 },
-              })
-            }
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+          )
           const head = stored.at(-1)?.position ?? 0
           expect(await waitUntilApplied(t.database.handle.db, ['relations', 'entities'], head, 10_000)).toBe(
             true,

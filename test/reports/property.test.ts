@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
 import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts } from '../support/batched-log.js'
 
 /**
  * Property: for any history — back-dated facts, renames, retractions (of retractions too),
@@ -411,26 +411,11 @@ describe('the market-snapshot report', () => {
         }),
         async (steps, cuts, moments, publications) => {
           const u = universe(++run)
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const [i, s] of steps.entries()) {
+          const stored = await appendInCuts(t.store, steps, cuts, (s, stored, i) => {
             const event = eventOf(s, u, stored)
             const publishedAt = publications[i % publications.length]
-            if (event)
-              pending.push({ ...event, source: { publisher: 'P', ...(publishedAt ? { publishedAt } : {}) } })
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+            return event && { ...event, source: { publisher: 'P', ...(publishedAt ? { publishedAt } : {}) } }
+          })
           const head = stored.at(-1)?.position ?? 0
           const knownAts = [...new Set(stored.map((e) => e.recordedAt)), undefined]
           for (const { asOf, knownAt, reportedBy } of moments) {

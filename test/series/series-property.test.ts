@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromUnits, toUnits } from '../../src/catalogue/decimal.js'
@@ -6,6 +5,7 @@ import type { EventInput } from '../../src/catalogue/envelope.js'
 import type { RecordedEvent } from '../../src/catalogue/event-type.js'
 import { waitUntilApplied } from '../../src/projector/consistency.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { appendInCuts } from '../support/batched-log.js'
 
 /**
  * Property: for any history of prices, alliances, funding rounds and figures — back-dated, on
@@ -127,28 +127,15 @@ describe('a series', () => {
           const product = `sp-${run}-model`
           const alliance = `sp-${run}-alliance`
           const company = `sp-${run}-co`
-          const stored: RecordedEvent[] = []
-          let pending: EventInput[] = []
-          let cut = 0
-          const flush = async () => {
-            if (pending.length === 0) return
-            stored.push(...(await t.store.append(pending)).events)
-            pending = []
-            await sleep(2) // later batches get later recordedAt
-          }
-          for (const { step: s, publishedAt } of steps) {
+          const stored = await appendInCuts(t.store, steps, cuts, ({ step: s, publishedAt }, stored) => {
             const event = eventOf(s, { product, alliance, company }, stored)
-            if (event)
-              pending.push({
+            return (
+              event && {
                 ...event,
                 ...(publishedAt ? { source: { publisher: 'Test Daily', publishedAt } } : {}),
-              })
-            if (pending.length >= (cuts[cut % cuts.length] ?? 1)) {
-              cut++
-              await flush()
-            }
-          }
-          await flush()
+              }
+            )
+          })
           const head = stored.at(-1)?.position ?? 0
           const readModels = ['price-list', 'alliance-membership', 'funding', 'metrics', 'entities']
           expect(await waitUntilApplied(t.database.handle.db, readModels, head, 10_000)).toBe(true)
