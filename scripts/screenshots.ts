@@ -45,6 +45,26 @@ try {
       page.locator('#prices-panel'),
     )
   }
+  await shoot(
+    browser,
+    desktop,
+    '/?asOf=2024-06-30&compareFrom=2024-04-30&compareTo=2024-06-30',
+    'compare-2024-04-30-2024-06-30.png',
+    async (page) => {
+      await page.locator('[data-model="price"] tr.change').first().waitFor({ timeout: 60_000 })
+      return page.locator('#compare')
+    },
+  )
+  await shoot(
+    browser,
+    desktop,
+    '/?asOf=2024-06-30&history=qwen-long',
+    'history-qwen-long.png',
+    async (page) => {
+      await page.locator('#history-panel .history-entry').first().waitFor({ timeout: 60_000 })
+      return page.locator('#history-panel')
+    },
+  )
   await shoot(browser, { width: 390, height: 844 }, '/?asOf=2024-06-30', 'phone.png')
   console.log(`screenshots written to ${out.pathname}`)
 } finally {
