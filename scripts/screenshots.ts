@@ -9,7 +9,7 @@ import { startService, waitForOk } from '../test/support/process.js'
 /**
  * `npm run screenshots`: the explorer's main views as PNG files in docs/screenshots/, taken from
  * `npm start`'s own process (embedded PostgreSQL in a throwaway folder, seed facts loaded) in
- * headless Chromium. Chinese names need a CJK font on the machine (Debian: fonts-wqy-microhei).
+ * headless Chromium. Chinese names need a CJK font on the machine (Debian: fonts-noto-cjk).
  */
 const out = new URL('../docs/screenshots/', import.meta.url)
 const folder = await mkdtemp(path.join(tmpdir(), 'market-timeline-screenshots-'))
