@@ -24,11 +24,30 @@ export function answerBody(
   keptJson: (part: object, write: () => Buffer) => Buffer,
   write: WritePart,
 ): Buffer | undefined {
+  // A kept list is one part; only a kept object (a page and its cursor) has parts of its own.
+  const keptParts = new Set<unknown>(Array.isArray(kept) ? [kept] : [kept, ...Object.values(kept)])
+  return bodyOf(
+    schema,
+    answer,
+    (part, written) => (keptParts.has(part) ? keptJson(part, written) : undefined),
+    write,
+  )
+}
+
+/**
+ * An answer's JSON body in the order of its schema's properties: each part written by `write`,
+ * except where `ready` gives its JSON (from `written`, the part as `write` writes it, or as it was
+ * kept). Undefined for an answer that is not an object.
+ */
+export function bodyOf(
+  schema: AnswerSchema,
+  answer: unknown,
+  ready: (part: object, written: () => Buffer) => Buffer | undefined,
+  write: WritePart,
+): Buffer | undefined {
   const { properties } = schema
   if (schema.type !== 'object' || !properties || typeof answer !== 'object' || answer === null)
     return undefined
-  // A kept list is one part; only a kept object (a page and its cursor) has parts of its own.
-  const keptParts = new Set<unknown>(Array.isArray(kept) ? [kept] : [kept, ...Object.values(kept)])
   // Bytes, not text: a hit then copies the kept JSON once instead of encoding it as UTF-8 again.
   const parts: Buffer[] = []
   let text = '{'
@@ -36,11 +55,12 @@ export function answerBody(
     const value = (answer as Readonly<Record<string, unknown>>)[name]
     if (value === undefined) continue
     text += `${text === '{' ? '' : ','}${JSON.stringify(name)}:`
-    if (typeof value === 'object' && value !== null && keptParts.has(value)) {
-      parts.push(
-        Buffer.from(text),
-        keptJson(value, () => Buffer.from(write(value, part))),
-      )
+    const json =
+      typeof value === 'object' && value !== null
+        ? ready(value, () => Buffer.from(write(value, part)))
+        : undefined
+    if (json !== undefined) {
+      parts.push(Buffer.from(text), json)
       text = ''
     } else {
       text += write(value, part)

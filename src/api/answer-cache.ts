@@ -140,10 +140,17 @@ export class AnswerCache {
 /** 32 MiB of JSON: about 160 MB of memory for answers of a thousand events (docs/architecture.md). */
 export const defaultAnswerCacheBytes = 32 * 1024 * 1024
 
-/** The key and the answer's JSON in UTF-8 bytes; an answer JSON cannot write is never kept. */
+/**
+ * The key and the answer's JSON in UTF-8 bytes, or the bytes themselves of an answer kept as it is
+ * sent (JSON or CSV already written); an answer JSON cannot write is never kept.
+ */
 function sizeOf(key: string, value: unknown): number {
   try {
-    return Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(value) ?? '')
+    const bytes =
+      Buffer.isBuffer(value) || typeof value === 'string'
+        ? Buffer.byteLength(value)
+        : Buffer.byteLength(JSON.stringify(value) ?? '')
+    return Buffer.byteLength(key) + bytes
   } catch {
     return Number.MAX_SAFE_INTEGER
   }
