@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import autocannon from 'autocannon'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { catalogue } from '../events/index.js'
@@ -9,8 +8,8 @@ import { projections } from '../projections/index.js'
 import type { EventInput } from '../src/catalogue/envelope.js'
 import { ensureProjections } from '../src/projector/generations.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
+import { type Load, type LoadRequest, priceAppends, runLoad } from './load.js'
 import { openEmmett } from './peer-emmett.js'
-import type { Load } from './projections.js'
 import { type BenchDatabase, type BenchServer, median, rate, ratio, startBenchApi } from './support.js'
 
 /** Concurrent writers of one event per call: through the store, and raw one-row INSERTs. */
@@ -297,8 +296,8 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
 }
 
 /**
- * The API in this process on the append section's database, with all its hooks: autocannon with
- * 10, then 50 connections POSTing one event per request, each beside a trivial route of the same
+ * The API in this process on the append section's database, with all its hooks: autocannon (fired
+ * from a worker thread, bench/load.ts) with 10, then 50 connections POSTing one event per request, each beside a trivial route of the same
  * app measured just before it, over rounds.
  */
 async function measureHttpAppends(
@@ -310,44 +309,24 @@ async function measureHttpAppends(
   const { app, url, adminKey } = await startBenchApi(db, store)
   const duration = quick ? 3 : 5
   const rounds = quick ? 1 : 3
-  let n = 0
-  const load = async (connections: number, requests: autocannon.Request[]): Promise<Load> => {
-    const result = await autocannon({ url, connections, duration, requests })
-    return {
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-    }
-  }
+  const load = (connections: number, requests: readonly LoadRequest[]): Promise<Load> =>
+    runLoad({ url, connections, duration, requests })
   const trivial = [{ path: '/bench/trivial' }]
-  const append: autocannon.Request[] = [
-    {
-      method: 'POST',
-      path: '/v1/events',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      setupRequest: (req) => ({
-        ...req,
-        body: JSON.stringify({
-          events: [
-            {
-              type: 'price.changed',
-              subject: `http-writer-${n % 200}`,
-              occurredAt: '2024-06',
-              data: { component: 'input', amount: String(n++), currency: 'CNY', unit: '1K tokens' },
-            },
-          ],
-        }),
-      }),
-    },
-  ]
+  // Each load's appends are numbered on from the last one's: every amount differs.
+  let appended = 0
+  const appends = () => {
+    const count = 100_000
+    const requests = priceAppends(adminKey, { prefix: 'http-writer', subjects: 200, count, first: appended })
+    appended += count
+    return requests
+  }
   const samples = new Map<number, { append: Load[]; trivial: Load[] }>()
   try {
     for (let round = 0; round < rounds; round++) {
       for (const connections of [10, 50]) {
         const s = samples.get(connections) ?? { append: [], trivial: [] }
         s.trivial.push(await load(connections, trivial))
-        s.append.push(await load(connections, append))
+        s.append.push(await load(connections, appends()))
         samples.set(connections, s)
       }
     }

@@ -1,5 +1,4 @@
-import autocannon from 'autocannon'
-import type { Load } from './projections.js'
+import { type Load, numbered, runLoad } from './load.js'
 
 /**
  * `GET /v1/subjects/:subject/history` of one company, then of one product, at 10 connections on
@@ -19,21 +18,13 @@ export async function measureHistory(
   /** A fixed number of requests per load, each waited for, instead of `duration` seconds. */
   amount?: number,
 ): Promise<HistoryFigures> {
-  const load = async (path: (n: number) => string): Promise<Load> => {
-    let n = 0
-    const result = await autocannon({
+  const load = (path: (n: number) => string): Promise<Load> =>
+    runLoad({
       url: base,
       connections: 10,
-      ...(amount ? { amount, timeout: 300 } : { duration }),
-      requests: [{ setupRequest: (req) => ({ ...req, path: path(n++) }) }],
+      ...(amount ? { amount } : { duration }),
+      requests: numbered(amount ?? 100_000, (n) => ({ path: path(n) })),
     })
-    return {
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-    }
-  }
   const knownAt = (n: number) => encodeURIComponent(new Date(Date.UTC(2100, 0, 1) + n).toISOString())
   const company = await load((n) => `/v1/subjects/company-${n % subjects}/history?knownAt=${knownAt(n)}`)
   const product = await load((n) => `/v1/subjects/model-${n % subjects}-1/history?knownAt=${knownAt(n)}`)

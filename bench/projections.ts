@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import autocannon from 'autocannon'
 import { sql } from 'kysely'
 import { catalogue } from '../events/index.js'
 import { projections } from '../projections/index.js'
@@ -10,6 +9,7 @@ import { startProjector } from '../src/projector/projector.js'
 import { createEventStore, type EventStore } from '../src/store/event-store.js'
 import { batches, generateHistory } from '../test/support/generate.js'
 import { type HistoryFigures, measureHistory } from './history.js'
+import { type Load, type LoadRequest, numbered, priceAppends, runLoad } from './load.js'
 import { measureSeries, type SeriesFigures } from './series.js'
 import { type BenchDatabase, type BenchServer, ratio, silentLog, startBenchApi } from './support.js'
 
@@ -121,12 +121,7 @@ export async function measureCatchUp(log: GeneratedLog): Promise<ProjectionFigur
   }
 }
 
-export interface Load {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-  readonly errors: number
-}
+export type { Load } from './load.js'
 
 export interface HttpFigures {
   readonly trivialRoute: Load
@@ -151,7 +146,8 @@ export interface HttpFigures {
 }
 
 /**
- * The API in this process, 10 autocannon connections: appends, as-of queries, the funding answer, a
+ * The API in this process, 10 autocannon connections fired from a worker thread (bench/load.ts):
+ * appends, as-of queries, the funding answer, a
  * trivial route. Each query rotates over six dates that no request asked before it, so its load
  * starts with the first computation of each answer (ten connections asking for it at once).
  */
@@ -160,47 +156,14 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   const { app, url: base, adminKey } = await startBenchApi(db, store)
   const duration = quick ? 5 : 10
   /** A load of `duration` seconds, or of `amount` requests (each answered, however long it takes). */
-  const load = async (requests: autocannon.Request[], amount?: number): Promise<Load> => {
-    const result = await autocannon({
-      url: base,
-      connections: 10,
-      requests,
-      ...(amount ? { amount, timeout: 300 } : { duration }),
-    })
-    return {
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-    }
-  }
-  const rotating = (paths: string[]): autocannon.Request[] => {
-    let i = 0
-    return [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] as string }) }]
-  }
+  const load = (requests: readonly LoadRequest[], amount?: number): Promise<Load> =>
+    runLoad({ url: base, connections: 10, requests, ...(amount ? { amount } : { duration }) })
+  const rotating = (paths: readonly string[]): LoadRequest[] => paths.map((path) => ({ path }))
   const dates = ['2020-06', '2021-03', '2022-09', '2023-05-10', '2024-01', '2024-12-31']
-  let n = 0
   const trivialRoute = await load(rotating(['/bench/trivial']))
-  const appendOverHttp = await load([
-    {
-      method: 'POST',
-      path: '/v1/events',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      setupRequest: (req) => ({
-        ...req,
-        body: JSON.stringify({
-          events: [
-            {
-              type: 'price.changed',
-              subject: `http-probe-${n % 100}`,
-              occurredAt: '2024-06',
-              data: { component: 'input', amount: String(n++), currency: 'CNY', unit: '1K tokens' },
-            },
-          ],
-        }),
-      }),
-    },
-  ])
+  const appendOverHttp = await load(
+    priceAppends(adminKey, { prefix: 'http-probe', subjects: 100, count: 100_000 }),
+  )
   const pricesAllProducts = await load(rotating(dates.map((d) => `/v1/prices?asOf=${d}`)))
   const pricesOneProduct = await load(
     rotating(dates.map((d, i) => `/v1/prices?asOf=${d}&product=model-${i}-1`)),
@@ -220,20 +183,12 @@ export async function measureHttp(log: GeneratedLog, quick: boolean): Promise<Ht
   // Computed at every request: each names a knownAt of its own (past the log's last recording, the
   // same knowledge as now), so none is a kept answer. A fixed number of requests, each waited for,
   // rather than a duration that would end before the first answer.
-  let m = 0
   const wholeMarketDiffComputed = await load(
-    [
-      {
-        setupRequest: (req) => {
-          const [from, to] = pairs[m % pairs.length] as readonly [string, string]
-          const knownAt = encodeURIComponent(new Date(Date.UTC(2100, 0, 1) + m++).toISOString())
-          return {
-            ...req,
-            path: `/v1/diff?fromAsOf=${from}&toAsOf=${to}&fromKnownAt=${knownAt}&toKnownAt=${knownAt}`,
-          }
-        },
-      },
-    ],
+    numbered(slowAnswers, (m) => {
+      const [from, to] = pairs[m % pairs.length] as readonly [string, string]
+      const knownAt = encodeURIComponent(new Date(Date.UTC(2100, 0, 1) + m).toISOString())
+      return { path: `/v1/diff?fromAsOf=${from}&toAsOf=${to}&fromKnownAt=${knownAt}&toKnownAt=${knownAt}` }
+    }),
     slowAnswers,
   )
   // As the as-of queries are measured: four diffs no request asked before, rotated, so that the load

@@ -1,5 +1,4 @@
-import autocannon from 'autocannon'
-import type { Load } from './projections.js'
+import { type Load, numbered, runLoad } from './load.js'
 
 /** `GET /v1/series`: 60 monthly points of a price, and of a company's funding raised. */
 export interface SeriesFigures {
@@ -16,21 +15,13 @@ export interface SeriesFigures {
  * each is the one statement of its measure.
  */
 export async function measureSeries(base: string, duration: number): Promise<SeriesFigures> {
-  const load = async (query: (n: number) => string): Promise<Load> => {
-    let n = 0
-    const result = await autocannon({
+  const load = (query: (n: number) => string): Promise<Load> =>
+    runLoad({
       url: base,
       connections: 10,
       duration,
-      requests: [{ setupRequest: (req) => ({ ...req, path: `/v1/series?${query(n++)}` }) }],
+      requests: numbered(100_000, (n) => ({ path: `/v1/series?${query(n)}` })),
     })
-    return {
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-    }
-  }
   const span = 'interval=month&from=2020-01&to=2024-12'
   const knownAt = (n: number) => encodeURIComponent(new Date(Date.UTC(2100, 0, 1) + n).toISOString())
   const price = await load(
