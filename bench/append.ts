@@ -297,8 +297,8 @@ export async function measureAppend(server: BenchServer, quick: boolean): Promis
 
 /**
  * The API in this process on the append section's database, with all its hooks: autocannon (fired
- * from a worker thread, bench/load.ts) with 10, then 50 connections POSTing one event per request, each beside a trivial route of the same
- * app measured just before it, over rounds.
+ * from a worker thread, bench/load.ts) with 10, then 50 connections POSTing one event per request,
+ * each beside a trivial route of the same app measured just before it, over rounds.
  */
 async function measureHttpAppends(
   db: BenchDatabase,

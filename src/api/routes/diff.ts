@@ -152,11 +152,11 @@ export const diffRoutes: FastifyPluginAsync<DiffRoutesOptions> = async (fastify,
         return reply
           .type(csvType)
           .send(await cache.get(`${key}:csv`, async () => changesCsv(await compute())))
-      const changes = await cache.get(key, async () => Buffer.from(JSON.stringify(await compute())))
+      const changesJson = await cache.get(key, async () => Buffer.from(JSON.stringify(await compute())))
       const body = bodyOf(
         DiffAnswer,
-        { ...head, changes },
-        (part) => (part === changes ? changes : undefined),
+        { ...head, changes: changesJson },
+        (part) => (part === changesJson ? changesJson : undefined),
         (value, schema) =>
           reply.serializeInput(value as Record<string, unknown>, schema as Record<string, unknown>),
       )
